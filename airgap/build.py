@@ -1,0 +1,100 @@
+"""The whole air-gapped build, step by step; each step is skipped when its inputs are unchanged."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from . import config, engine, gobuild, images, nodeimage, rootfs
+from .errors import AirgapError
+
+MIN_FREE_GIB = 10
+
+
+@contextmanager
+def step(name: str) -> Iterator[None]:
+    started = time.monotonic()
+    print(f"[airgap] {name} ...", flush=True)
+    yield
+    print(f"[airgap] {name}: done in {time.monotonic() - started:.1f}s", flush=True)
+
+
+def check_disk(cache: Path) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    free_gib = shutil.disk_usage(cache).free / 2**30
+    if free_gib < MIN_FREE_GIB:
+        raise AirgapError(f"only {free_gib:.1f} GiB free under {cache}; the build needs "
+                          f"{MIN_FREE_GIB} GiB. Free some space or set STSCONF_CACHE elsewhere.")
+
+
+def build() -> dict[str, object]:
+    cache = config.cache_root()
+    logs = cache / "logs"
+    check_disk(cache)
+    versions = config.versions()
+    with step("Docker engine"):
+        print(f"[airgap]   {engine.ensure_engine(logs)}")
+    with step("Go programs (kind, Kubernetes, etcd, CoreDNS, crictl, local-path-provisioner)"):
+        programs = gobuild.build_all(cache / "bin", versions, logs / "go.log")
+        programs["pause"] = gobuild.build_pause(cache / "bin", versions, logs / "pause.log")
+    with step("Debian root filesystems"):
+        donor = rootfs.rootfs(cache, "donor", config.DONOR_PACKAGES, logs / "debootstrap.log")
+        node_root = rootfs.rootfs(cache, "node", config.NODE_PACKAGES, logs / "debootstrap.log")
+    with step("images"):
+        kubeadm_tags = gobuild.kubeadm_images(programs["kubeadm"], versions)
+        cluster_images = build_cluster_images(kubeadm_tags, programs, donor, versions, logs)
+        app_images = {"nginx": images.build(images.nginx_image(donor), logs / "images.log"),
+                      "probe": images.build(images.probe_image(donor), logs / "images.log")}
+    with step("node image"):
+        node_image = nodeimage.build_node_image(nodeimage.NodeInputs(
+            kubernetes_version=versions.kubernetes,
+            rootfs=node_root,
+            kind_base_files=gobuild.module_dir("tools", "sigs.k8s.io/kind") / "images/base/files",
+            programs={name: programs[name] for name in ("kubeadm", "kubelet", "kubectl", "crictl")},
+            images=[*cluster_images, app_images["probe"]],
+            pause_image=next(tag for tag in kubeadm_tags if repository(tag) == "pause"),
+            storage_images={"provisioner_image": cluster_images[-1],
+                            "helper_image": app_images["probe"]},
+        ), logs / "node.log")
+    result = {
+        "kind_bin": str(programs["kind"]),
+        "kubectl_bin": str(programs["kubectl"]),
+        "node_image": node_image,
+        "kubernetes_version": versions.kubernetes,
+        "kind_version": versions.kind,
+        "images": app_images,
+    }
+    config.manifest_path().write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def repository(tag: str) -> str:
+    """The last path element of an image reference, without tag: 'a/b/coredns:v1' -> 'coredns'."""
+    return tag.rsplit(":", 1)[0].rsplit("/", 1)[-1]
+
+
+def build_cluster_images(kubeadm_tags: list[str], programs: dict[str, Path], donor: Path,
+                         versions: config.Versions, logs: Path) -> list[str]:
+    """Every image kubeadm names, under its exact name, then local-path-provisioner's (last)."""
+    specs = []
+    for tag in kubeadm_tags:
+        name = repository(tag)
+        if name == "pause":
+            specs.append(images.pause_image(tag, programs["pause"]))
+        elif name == "kube-proxy":
+            specs.append(images.kube_proxy_image(tag, programs["kube-proxy"], donor))
+        elif name == "coredns":
+            specs.append(images.static_program_image(tag, programs["coredns"], "/coredns",
+                                                     entrypoint=("/coredns",)))
+        elif name in programs:
+            specs.append(images.static_program_image(tag, programs[name], f"/usr/local/bin/{name}"))
+        else:
+            raise AirgapError(f"kubeadm asks for image {tag}, which this build does not know how to make")
+    provisioner = f"{config.IMAGE_PREFIX}/local-path-provisioner:{versions.local_path_provisioner}"
+    specs.append(images.static_program_image(provisioner, programs["local-path-provisioner"],
+                                             "/usr/bin/local-path-provisioner"))
+    return [images.build(spec, logs / "images.log") for spec in specs]

@@ -1,0 +1,110 @@
+"""Making sure a Docker engine runs that can start kind's privileged node containers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from tenacity import RetryError, retry_if_result, Retrying, stop_after_delay, wait_fixed
+
+from .errors import AirgapError
+from .run import run, succeeds, tail
+
+WRAPPER_SOURCE = Path(__file__).resolve().parent / "capfilter-runc"
+WRAPPER = Path("/usr/local/libexec/stsconf-capfilter-runc")
+WRAPPER_RUNTIME = "stsconf-capfilter"
+DAEMON_JSON = Path("/etc/docker/daemon.json")
+START_TIMEOUT_S = 60
+
+
+def missing_capabilities() -> list[int]:
+    """Capability numbers the kernel knows but this host's bounding set lacks."""
+    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    status = Path("/proc/self/status").read_text()
+    bounding = int(next(l.split()[1] for l in status.splitlines() if l.startswith("CapBnd:")), 16)
+    return [bit for bit in range(last + 1) if not bounding >> bit & 1]
+
+
+def docker_ready() -> bool:
+    return succeeds(["docker", "info"])
+
+
+def default_runtime() -> str:
+    return run(["docker", "info", "--format", "{{.DefaultRuntime}}"]).strip()
+
+
+def ensure_engine(log_dir: Path) -> str:
+    """Return a one-line account of the engine; install and start it if needed."""
+    missing = missing_capabilities()
+    if docker_ready():
+        check_running_engine(missing)
+        return "Docker engine already running"
+    require_root()
+    if not shutil.which("dockerd"):
+        install_docker(log_dir)
+    Path("/lib/modules").mkdir(parents=True, exist_ok=True)  # kind bind-mounts it
+    if missing:
+        install_capability_filter()
+    start_dockerd(log_dir / "dockerd.log")
+    note = f"; capability filter for missing capabilities {missing}" if missing else ""
+    return f"Docker engine started{note}"
+
+
+def check_running_engine(missing: list[int]) -> None:
+    if missing and default_runtime() != WRAPPER_RUNTIME:
+        raise AirgapError(
+            f"Docker is running, but this host's capability bounding set lacks capabilities "
+            f"{missing}, so privileged containers (kind nodes) will fail. Stop the Docker "
+            f"daemon and rerun `python -m airgap build`: it restarts Docker with a runtime "
+            f"wrapper that drops those capabilities.")
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise AirgapError(
+            "No Docker engine is running, and installing or starting one needs root. "
+            "Start Docker yourself (for example `sudo systemctl start docker`) or run "
+            "this command as root.")
+
+
+def install_docker(log_dir: Path) -> None:
+    if not shutil.which("apt-get"):
+        raise AirgapError("No Docker engine is installed and this is not a Debian-like "
+                          "system with apt-get: install Docker, start it, and rerun.")
+    log = log_dir / "apt-docker.log"
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env, log=log)
+    run(["apt-get", "install", "-y", "-qq", "docker.io"], env=env, log=log)
+
+
+def install_capability_filter() -> None:
+    WRAPPER.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(WRAPPER_SOURCE, WRAPPER)
+    WRAPPER.chmod(0o755)
+    config = json.loads(DAEMON_JSON.read_text()) if DAEMON_JSON.exists() else {}
+    config.setdefault("runtimes", {})[WRAPPER_RUNTIME] = {"path": str(WRAPPER)}
+    config["default-runtime"] = WRAPPER_RUNTIME
+    DAEMON_JSON.parent.mkdir(parents=True, exist_ok=True)
+    DAEMON_JSON.write_text(json.dumps(config, indent=2) + "\n")
+
+
+def start_dockerd(log: Path) -> None:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        daemon = subprocess.Popen(["dockerd"], stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, start_new_session=True)
+    waiting = Retrying(stop=stop_after_delay(START_TIMEOUT_S), wait=wait_fixed(0.5),
+                       retry=retry_if_result(lambda ready: not ready and daemon.poll() is None))
+    try:
+        ready = waiting(docker_ready)
+    except RetryError:
+        ready = False
+    if not ready:
+        raise AirgapError(
+            f"dockerd did not become ready within {START_TIMEOUT_S}s "
+            f"(expected `docker info` to answer; dockerd "
+            f"{'exited with ' + str(daemon.returncode) if daemon.poll() is not None else 'still starting'}). "
+            f"Its log ({log}) ends:\n{tail(log.read_text(errors='replace'))}")

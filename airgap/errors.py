@@ -1,0 +1,2 @@
+class AirgapError(Exception):
+    """A build step cannot go on. The message says what is missing and how to fix it."""

@@ -1,0 +1,121 @@
+"""Compiling the cluster's programs from the Go module proxy, every input pinned by go.mod/go.sum."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cache import digest, fresh_output
+from .config import GO_MODULES, Versions
+from .errors import AirgapError
+from .run import run
+
+MIN_GO = (1, 24)
+KUBERNETES_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler",
+                       "kube-proxy", "kubeadm", "kubelet", "kubectl")
+
+
+@dataclass(frozen=True)
+class GoBuild:
+    """One `go build` in one of our wrapper modules: packages and the file each becomes."""
+    module: str
+    outputs: dict[str, str]  # output file name -> package
+    tags: tuple[str, ...] = ()
+    ldflags: tuple[str, ...] = field(default=("-s", "-w"))
+
+
+def builds(v: Versions) -> list[GoBuild]:
+    kube = {name: f"k8s.io/kubernetes/cmd/{name}" for name in KUBERNETES_COMMANDS}
+    return [
+        GoBuild("kubernetes", kube, tags=("selinux", "notest"),
+                ldflags=("-s", "-w", *kubernetes_version_flags(v.kubernetes))),
+        GoBuild("etcd", {"etcd": "go.etcd.io/etcd/server/v3"}),
+        GoBuild("coredns", {"coredns": "github.com/coredns/coredns"}),
+        GoBuild("localpath", {"local-path-provisioner": "github.com/rancher/local-path-provisioner"}),
+        GoBuild("tools", {"kind": "sigs.k8s.io/kind", "crictl": "sigs.k8s.io/cri-tools/cmd/crictl"}),
+    ]
+
+
+def kubernetes_version_flags(version: str) -> list[str]:
+    """-X flags that make every component report `version` (kubeadm checks them)."""
+    major, minor = re.match(r"v(\d+)\.(\d+)\.", version).groups()  # type: ignore[union-attr]
+    values = {"gitVersion": version, "gitMajor": major, "gitMinor": minor,
+              "gitTreeState": "clean", "gitCommit": "0" * 40,
+              "buildDate": "1970-01-01T00:00:00Z"}
+    return [f"-X=k8s.io/{pkg}.{key}={value}"
+            for pkg in ("client-go/pkg/version", "component-base/version")
+            for key, value in values.items()]
+
+
+def go_version() -> str:
+    out = run(["go", "env", "GOVERSION"]).strip()
+    found = re.match(r"go(\d+)\.(\d+)", out)
+    if not found or tuple(map(int, found.groups())) < MIN_GO:
+        raise AirgapError(f"Go {MIN_GO[0]}.{MIN_GO[1]} or newer is needed; found {out!r}. "
+                          f"Install a newer Go and rerun.")
+    return out
+
+
+def build_all(bin_dir: Path, versions: Versions, log: Path) -> dict[str, Path]:
+    """Build every program into bin_dir (skipped when its inputs are unchanged)."""
+    toolchain = go_version()
+    paths: dict[str, Path] = {}
+    for build in builds(versions):
+        paths.update(build_one(build, bin_dir, toolchain, log))
+    return paths
+
+
+def build_one(build: GoBuild, bin_dir: Path, toolchain: str, log: Path) -> dict[str, Path]:
+    module = GO_MODULES / build.module
+    key = digest(toolchain, repr(build), module / "go.mod", module / "go.sum")
+    out = bin_dir / f"{build.module}-{key}"
+    if not out.exists():
+        with fresh_output(out) as scratch:
+            go_build(build, module, scratch, log)
+    return {name: out / name for name in build.outputs}
+
+
+def go_build(build: GoBuild, module: Path, out: Path, log: Path) -> None:
+    env = {"CGO_ENABLED": "0", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}
+    flags = ["-trimpath", "-ldflags", " ".join(build.ldflags)]
+    if build.tags:
+        flags += ["-tags", ",".join(build.tags)]
+    if len(build.outputs) > 1 and all(pkg.endswith("/" + name) for name, pkg in build.outputs.items()):
+        run(["go", "build", *flags, "-o", f"{out}/", *build.outputs.values()], cwd=module, env=env, log=log)
+        return
+    for name, pkg in build.outputs.items():
+        run(["go", "build", *flags, "-o", out / name, pkg], cwd=module, env=env, log=log)
+
+
+def module_dir(module: str, path: str) -> Path:
+    """Where the Go module cache holds `path`, as pinned by our wrapper module."""
+    out = run(["go", "list", "-m", "-f", "{{.Dir}}", path], cwd=GO_MODULES / module,
+              env={"GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}).strip()
+    if not out:
+        run(["go", "mod", "download", path], cwd=GO_MODULES / module)
+        return module_dir(module, path)
+    return Path(out)
+
+
+def build_pause(bin_dir: Path, versions: Versions, log: Path) -> Path:
+    """Compile Kubernetes' pause program (C, static), the pod sandbox's only process."""
+    source = module_dir("kubernetes", "k8s.io/kubernetes") / "build/pause/linux/pause.c"
+    out = bin_dir / f"pause-{digest(source, versions.kubernetes)}"
+    if not out.exists():
+        if not shutil.which("gcc"):
+            raise AirgapError("gcc is needed to compile the pod sandbox program: apt-get install gcc libc6-dev")
+        with fresh_output(out) as scratch:
+            run(["gcc", "-Os", "-Wall", "-static", f"-DVERSION={versions.kubernetes}",
+                 "-o", scratch / "pause", source], log=log)
+    return out / "pause"
+
+
+def kubeadm_images(kubeadm: Path, versions: Versions) -> list[str]:
+    """The images kubeadm will ask containerd for, as it names them."""
+    out = subprocess.run([str(kubeadm), "config", "images", "list",
+                          "--kubernetes-version", versions.kubernetes],
+                         capture_output=True, text=True, check=True).stdout
+    return out.split()

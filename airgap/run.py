@@ -1,0 +1,59 @@
+"""Running commands with errors that say which command failed and why."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import IO, Mapping, Sequence
+
+from .errors import AirgapError
+
+TAIL_LINES = 25
+
+
+def run(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: IO[bytes] | None = None,
+    log: Path | None = None,
+) -> str:
+    """Run argv, return its stdout; raise AirgapError with the output's tail on failure.
+
+    With `log`, stdout and stderr go to that file instead and "" is returned.
+    """
+    args = [str(a) for a in argv]
+    full_env = {**os.environ, **env} if env else None
+    try:
+        if log:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with open(log, "ab") as out:
+                done = subprocess.run(args, cwd=cwd, env=full_env, stdin=stdin,
+                                      stdout=out, stderr=subprocess.STDOUT)
+            output = "" if done.returncode == 0 else tail(log.read_text(errors="replace"))
+        else:
+            done = subprocess.run(args, cwd=cwd, env=full_env, stdin=stdin,
+                                  capture_output=True, text=True)
+            output = done.stdout if done.returncode == 0 else tail(done.stdout + done.stderr)
+    except FileNotFoundError:
+        raise AirgapError(f"`{args[0]}` is not installed or not on PATH") from None
+    if done.returncode != 0:
+        where = f" (full log: {log})" if log else ""
+        raise AirgapError(f"`{' '.join(args[:4])} ...` failed with exit code "
+                          f"{done.returncode}{where}:\n{output}")
+    return output
+
+
+def succeeds(argv: Sequence[str]) -> bool:
+    """True when argv runs and exits 0; its output is discarded."""
+    try:
+        return subprocess.run(list(argv), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0
+    except FileNotFoundError:
+        return False
+
+
+def tail(text: str, lines: int = TAIL_LINES) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
