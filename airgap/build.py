@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from . import config, engine, gobuild, images, nodeimage, rootfs
 from .errors import AirgapError
@@ -60,7 +60,7 @@ def build() -> dict[str, object]:
             storage_images={"provisioner_image": cluster_images[-1],
                             "helper_image": app_images["probe"]},
         ), logs / "node.log")
-    result = {
+    result: dict[str, object] = {
         "kind_bin": str(programs["kind"]),
         "kubectl_bin": str(programs["kubectl"]),
         "node_image": node_image,
@@ -93,7 +93,7 @@ def build_cluster_images(kubeadm_tags: list[str], programs: dict[str, Path], don
         elif name in programs:
             specs.append(images.static_program_image(tag, programs[name], f"/usr/local/bin/{name}"))
         else:
-            raise AirgapError(f"kubeadm asks for image {tag}, which this build does not know how to make")
+            raise AirgapError(f"kubeadm asks for image {tag}, which this build cannot make")
     provisioner = f"{config.IMAGE_PREFIX}/local-path-provisioner:{versions.local_path_provisioner}"
     specs.append(images.static_program_image(provisioner, programs["local-path-provisioner"],
                                              "/usr/bin/local-path-provisioner"))

@@ -8,8 +8,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tenacity import RetryError, retry_if_result, Retrying, stop_after_delay, wait_fixed
+from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
+from . import apt
 from .errors import AirgapError
 from .run import run, succeeds, tail
 
@@ -24,7 +25,8 @@ def missing_capabilities() -> list[int]:
     """Capability numbers the kernel knows but this host's bounding set lacks."""
     last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
     status = Path("/proc/self/status").read_text()
-    bounding = int(next(l.split()[1] for l in status.splitlines() if l.startswith("CapBnd:")), 16)
+    line = next(line for line in status.splitlines() if line.startswith("CapBnd:"))
+    bounding = int(line.split()[1], 16)
     return [bit for bit in range(last + 1) if not bounding >> bit & 1]
 
 
@@ -39,18 +41,29 @@ def default_runtime() -> str:
 def ensure_engine(log_dir: Path) -> str:
     """Return a one-line account of the engine; install and start it if needed."""
     missing = missing_capabilities()
+    ensure_modules_dir()
     if docker_ready():
         check_running_engine(missing)
         return "Docker engine already running"
     require_root()
     if not shutil.which("dockerd"):
         install_docker(log_dir)
-    Path("/lib/modules").mkdir(parents=True, exist_ok=True)  # kind bind-mounts it
     if missing:
         install_capability_filter()
     start_dockerd(log_dir / "dockerd.log")
     note = f"; capability filter for missing capabilities {missing}" if missing else ""
     return f"Docker engine started{note}"
+
+
+def ensure_modules_dir() -> None:
+    """kind bind-mounts the host's /lib/modules into its nodes; some hosts have none."""
+    modules = Path("/lib/modules")
+    if modules.is_dir():
+        return
+    if os.geteuid() != 0:
+        raise AirgapError("/lib/modules does not exist and kind nodes bind-mount it: "
+                          "create it (`sudo mkdir /lib/modules`) and rerun.")
+    modules.mkdir(parents=True)
 
 
 def check_running_engine(missing: list[int]) -> None:
@@ -71,13 +84,7 @@ def require_root() -> None:
 
 
 def install_docker(log_dir: Path) -> None:
-    if not shutil.which("apt-get"):
-        raise AirgapError("No Docker engine is installed and this is not a Debian-like "
-                          "system with apt-get: install Docker, start it, and rerun.")
-    log = log_dir / "apt-docker.log"
-    env = {"DEBIAN_FRONTEND": "noninteractive"}
-    run(["apt-get", "update", "-qq"], env=env, log=log)
-    run(["apt-get", "install", "-y", "-qq", "docker.io"], env=env, log=log)
+    apt.install(["docker.io"], log_dir / "apt.log")
 
 
 def install_capability_filter() -> None:
@@ -103,8 +110,8 @@ def start_dockerd(log: Path) -> None:
     except RetryError:
         ready = False
     if not ready:
+        state = "still starting" if daemon.poll() is None else f"exited with {daemon.returncode}"
         raise AirgapError(
-            f"dockerd did not become ready within {START_TIMEOUT_S}s "
-            f"(expected `docker info` to answer; dockerd "
-            f"{'exited with ' + str(daemon.returncode) if daemon.poll() is not None else 'still starting'}). "
-            f"Its log ({log}) ends:\n{tail(log.read_text(errors='replace'))}")
+            f"dockerd did not become ready within {START_TIMEOUT_S}s (expected `docker info` "
+            f"to answer; dockerd {state}). Its log ({log}) ends:\n"
+            f"{tail(log.read_text(errors='replace'))}")

@@ -1,4 +1,4 @@
-"""Compiling the cluster's programs from the Go module proxy, every input pinned by go.mod/go.sum."""
+"""Compiling the cluster's programs from the Go module proxy; go.mod/go.sum pin every input."""
 
 from __future__ import annotations
 
@@ -34,8 +34,10 @@ def builds(v: Versions) -> list[GoBuild]:
                 ldflags=("-s", "-w", *kubernetes_version_flags(v.kubernetes))),
         GoBuild("etcd", {"etcd": "go.etcd.io/etcd/server/v3"}),
         GoBuild("coredns", {"coredns": "github.com/coredns/coredns"}),
-        GoBuild("localpath", {"local-path-provisioner": "github.com/rancher/local-path-provisioner"}),
-        GoBuild("tools", {"kind": "sigs.k8s.io/kind", "crictl": "sigs.k8s.io/cri-tools/cmd/crictl"}),
+        GoBuild("localpath",
+                {"local-path-provisioner": "github.com/rancher/local-path-provisioner"}),
+        GoBuild("tools",
+                {"kind": "sigs.k8s.io/kind", "crictl": "sigs.k8s.io/cri-tools/cmd/crictl"}),
     ]
 
 
@@ -83,8 +85,10 @@ def go_build(build: GoBuild, module: Path, out: Path, log: Path) -> None:
     flags = ["-trimpath", "-ldflags", " ".join(build.ldflags)]
     if build.tags:
         flags += ["-tags", ",".join(build.tags)]
-    if len(build.outputs) > 1 and all(pkg.endswith("/" + name) for name, pkg in build.outputs.items()):
-        run(["go", "build", *flags, "-o", f"{out}/", *build.outputs.values()], cwd=module, env=env, log=log)
+    named_as_packages = all(pkg.endswith("/" + name) for name, pkg in build.outputs.items())
+    if len(build.outputs) > 1 and named_as_packages:  # one go build: packages compile once
+        run(["go", "build", *flags, "-o", f"{out}/", *build.outputs.values()],
+            cwd=module, env=env, log=log)
         return
     for name, pkg in build.outputs.items():
         run(["go", "build", *flags, "-o", out / name, pkg], cwd=module, env=env, log=log)
@@ -106,7 +110,8 @@ def build_pause(bin_dir: Path, versions: Versions, log: Path) -> Path:
     out = bin_dir / f"pause-{digest(source, versions.kubernetes)}"
     if not out.exists():
         if not shutil.which("gcc"):
-            raise AirgapError("gcc is needed to compile the pod sandbox program: apt-get install gcc libc6-dev")
+            raise AirgapError("gcc is needed to compile the pod sandbox program: "
+                              "apt-get install gcc libc6-dev")
         with fresh_output(out) as scratch:
             run(["gcc", "-Os", "-Wall", "-static", f"-DVERSION={versions.kubernetes}",
                  "-o", scratch / "pause", source], log=log)

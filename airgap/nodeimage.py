@@ -12,9 +12,9 @@ import shutil
 import string
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
@@ -49,7 +49,9 @@ RUN chmod 0755 /usr/local/bin/* /kind/bin/* \\
  && mkdir -p /etc/kubernetes/manifests \\
  && sed -i -e 's|^\\( *sandbox_image\\) = .*|\\1 = "{pause_image}"|' \\
     -e 's|^\\( *restrict_oom_score_adj\\) = .*|\\1 = true|' /etc/containerd/config.toml \\
- && ctr oci spec | jq '.hooks.createContainer += [{{"path": "/kind/bin/mount-product-files.sh"}}] | del(.process.rlimits)' \\
+ && ctr oci spec \\
+    | jq '.hooks.createContainer += [{{"path": "/kind/bin/mount-product-files.sh"}}]' \\
+    | jq 'del(.process.rlimits)' \\
     > /etc/containerd/cri-base.json
 ENV container=docker
 STOPSIGNAL SIGRTMIN+3
@@ -110,7 +112,8 @@ def build_stage(inputs: NodeInputs, rootfs_image: str, key: str, log: Path) -> s
 
 
 def fill_node_files(node: Path, inputs: NodeInputs) -> None:
-    places = {"kubeadm": "usr/bin", "kubelet": "usr/bin", "kubectl": "usr/bin", "crictl": "usr/local/bin"}
+    places = {"kubeadm": "usr/bin", "kubelet": "usr/bin", "kubectl": "usr/bin",
+              "crictl": "usr/local/bin"}
     for name, program in inputs.programs.items():
         target = node / places[name] / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +123,8 @@ def fill_node_files(node: Path, inputs: NodeInputs) -> None:
     (node / "kind/version").write_text(inputs.kubernetes_version + "\n")
     shutil.copyfile(FILES / "default-cni.yaml", node / "kind/manifests/default-cni.yaml")
     storage = string.Template((FILES / "default-storage.yaml.in").read_text())
-    (node / "kind/manifests/default-storage.yaml").write_text(storage.substitute(inputs.storage_images))
+    (node / "kind/manifests/default-storage.yaml").write_text(
+        storage.substitute(inputs.storage_images))
     (node / "etc/cni/net.d").mkdir(parents=True)
     shutil.copyfile(FILES / "10-bridge.conflist", node / "etc/cni/net.d/10-bridge.conflist")
 

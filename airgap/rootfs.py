@@ -6,6 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
+from . import apt
 from .cache import digest, fresh_output
 from .config import DEBIAN_SUITE
 from .errors import AirgapError
@@ -30,14 +31,16 @@ def debian_mirror() -> str:
 def apt_source_texts() -> list[str]:
     files: list[Path] = []
     for source in APT_SOURCES:
-        files += sorted(source.glob("*.sources")) + sorted(source.glob("*.list")) if source.is_dir() else [source]
+        if source.is_dir():
+            files += sorted(source.glob("*.sources")) + sorted(source.glob("*.list"))
+        else:
+            files.append(source)
     return [f.read_text() for f in files if f.is_file()]
 
 
 def ensure_debootstrap(log: Path) -> None:
     if not shutil.which("debootstrap"):
-        run(["apt-get", "install", "-y", "-qq", "debootstrap"],
-            env={"DEBIAN_FRONTEND": "noninteractive"}, log=log)
+        apt.install(["debootstrap"], log)
 
 
 def rootfs(cache: Path, name: str, packages: tuple[str, ...], log: Path) -> Path:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Mapping, Sequence
+from typing import IO
 
 from .errors import AirgapError
 
@@ -22,28 +23,36 @@ def run(
 ) -> str:
     """Run argv, return its stdout; raise AirgapError with the output's tail on failure.
 
-    With `log`, stdout and stderr go to that file instead and "" is returned.
+    With `log`, stdout and stderr are appended to that file instead and "" is returned.
     """
     args = [str(a) for a in argv]
     full_env = {**os.environ, **env} if env else None
     try:
         if log:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            with open(log, "ab") as out:
-                done = subprocess.run(args, cwd=cwd, env=full_env, stdin=stdin,
-                                      stdout=out, stderr=subprocess.STDOUT)
-            output = "" if done.returncode == 0 else tail(log.read_text(errors="replace"))
+            code, stdout, failure = run_logged(args, cwd, full_env, stdin, log)
         else:
             done = subprocess.run(args, cwd=cwd, env=full_env, stdin=stdin,
                                   capture_output=True, text=True)
-            output = done.stdout if done.returncode == 0 else tail(done.stdout + done.stderr)
+            code, stdout, failure = done.returncode, done.stdout, done.stdout + done.stderr
     except FileNotFoundError:
         raise AirgapError(f"`{args[0]}` is not installed or not on PATH") from None
-    if done.returncode != 0:
+    if code != 0:
         where = f" (full log: {log})" if log else ""
         raise AirgapError(f"`{' '.join(args[:4])} ...` failed with exit code "
-                          f"{done.returncode}{where}:\n{output}")
-    return output
+                          f"{code}{where}:\n{tail(failure)}")
+    return stdout
+
+
+def run_logged(args: list[str], cwd: Path | None, env: Mapping[str, str] | None,
+               stdin: IO[bytes] | None, log: Path) -> tuple[int, str, str]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        start = out.tell()
+        code = subprocess.run(args, cwd=cwd, env=env, stdin=stdin, stdout=out,
+                              stderr=subprocess.STDOUT).returncode
+    with open(log, "rb") as written:
+        written.seek(start)
+        return code, "", written.read().decode(errors="replace")
 
 
 def succeeds(argv: Sequence[str]) -> bool:
