@@ -12,7 +12,7 @@ from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wa
 
 from . import apt
 from .errors import AirgapError
-from .run import run, succeeds, tail
+from .run import require_root, run, succeeds, tail
 
 WRAPPER_SOURCE = Path(__file__).resolve().parent / "capfilter-runc"
 WRAPPER = Path("/usr/local/libexec/stsconf-capfilter-runc")
@@ -45,7 +45,8 @@ def ensure_engine(log_dir: Path) -> str:
     if docker_ready():
         check_running_engine(missing)
         return "Docker engine already running"
-    require_root()
+    require_root("No Docker engine is running, and installing or starting one",
+                 otherwise=", or start Docker yourself (for example `sudo systemctl start docker`)")
     if not shutil.which("dockerd"):
         install_docker(log_dir)
     if missing:
@@ -73,14 +74,6 @@ def check_running_engine(missing: list[int]) -> None:
             f"{missing}, so privileged containers (kind nodes) will fail. Stop the Docker "
             f"daemon and rerun `python -m airgap build`: it restarts Docker with a runtime "
             f"wrapper that drops those capabilities.")
-
-
-def require_root() -> None:
-    if os.geteuid() != 0:
-        raise AirgapError(
-            "No Docker engine is running, and installing or starting one needs root. "
-            "Start Docker yourself (for example `sudo systemctl start docker`) or run "
-            "this command as root.")
 
 
 def install_docker(log_dir: Path) -> None:

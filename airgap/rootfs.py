@@ -10,7 +10,7 @@ from . import apt
 from .cache import digest, fresh_output
 from .config import DEBIAN_SUITE
 from .errors import AirgapError
-from .run import run
+from .run import require_root, run
 
 APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
 TRIMMED = ("var/lib/apt/lists", "var/cache/apt", "usr/share/doc", "usr/share/man",
@@ -19,13 +19,22 @@ TRIMMED = ("var/lib/apt/lists", "var/cache/apt", "usr/share/doc", "usr/share/man
 
 def debian_mirror() -> str:
     """The Debian archive URI configured for apt on this machine."""
-    for text in apt_source_texts():
-        for uri in re.findall(r"^URIs:\s*(\S+)", text, re.M) + re.findall(
-                r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+\S+", text, re.M):
+    mirror = mirror_in(apt_source_texts())
+    if not mirror:
+        raise AirgapError("No Debian archive is configured for apt (/etc/apt/sources.list*): "
+                          "debootstrap needs one to build the node's root filesystem.")
+    return mirror
+
+
+def mirror_in(texts: list[str]) -> str | None:
+    """The first Debian archive URI in apt source files (deb822 or one-line format)."""
+    for text in texts:
+        uris = re.findall(r"^URIs:\s*(\S+)", text, re.M)
+        uris += re.findall(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+\S+", text, re.M)
+        for uri in uris:
             if uri.rstrip("/").endswith("/debian"):
                 return uri
-    raise AirgapError("No Debian archive is configured for apt (/etc/apt/sources.list*): "
-                      "debootstrap needs one to build the node's root filesystem.")
+    return None
 
 
 def apt_source_texts() -> list[str]:
@@ -48,6 +57,7 @@ def rootfs(cache: Path, name: str, packages: tuple[str, ...], log: Path) -> Path
     mirror = debian_mirror()
     final = cache / "rootfs" / f"{name}-{digest(DEBIAN_SUITE, mirror, *packages)}"
     if not final.exists():
+        require_root("Building a Debian root filesystem (debootstrap)")
         ensure_debootstrap(log)
         debs = cache / "debs"
         debs.mkdir(parents=True, exist_ok=True)

@@ -55,6 +55,11 @@ def run_logged(args: list[str], cwd: Path | None, env: Mapping[str, str] | None,
         return code, "", written.read().decode(errors="replace")
 
 
+def require_root(purpose: str, otherwise: str = "") -> None:
+    if os.geteuid() != 0:
+        raise AirgapError(f"{purpose} needs root: run this command as root{otherwise}.")
+
+
 def succeeds(argv: Sequence[str]) -> bool:
     """True when argv runs and exits 0; its output is discarded."""
     try:

@@ -1,0 +1,112 @@
+"""The air-gapped build's own logic, without Docker, Go or a network."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from airgap import build, cache, config, gobuild, nodeimage, rootfs
+
+CAPFILTER = Path(__file__).resolve().parents[2] / "airgap" / "capfilter-runc"
+
+
+def load_capfilter() -> ModuleType:
+    loader = importlib.machinery.SourceFileLoader("capfilter_runc", str(CAPFILTER))
+    spec = importlib.util.spec_from_loader("capfilter_runc", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def test_versions_come_from_the_pinned_go_modules() -> None:
+    versions = config.versions()
+    assert versions.kubernetes.startswith("v1.34.")
+    assert versions.kind.startswith("v0.")
+    assert versions.etcd.startswith("v3.6.")
+
+
+def test_kubernetes_version_flags_stamp_both_version_packages() -> None:
+    flags = gobuild.kubernetes_version_flags("v1.34.10")
+    assert "-X=k8s.io/component-base/version.gitVersion=v1.34.10" in flags
+    assert "-X=k8s.io/client-go/pkg/version.gitMinor=34" in flags
+
+
+@pytest.mark.parametrize(
+    ("tag", "name"),
+    [
+        ("a.example/kube-apiserver:v1.34.10", "kube-apiserver"),
+        ("a.example/coredns/coredns:v1.12.1", "coredns"),
+        ("pause:3.10.1", "pause"),
+    ],
+)
+def test_repository_is_the_last_path_element_without_tag(tag: str, name: str) -> None:
+    assert build.repository(tag) == name
+
+
+def test_a_short_image_name_matches_containerds_full_name() -> None:
+    assert nodeimage.is_same_image("stsconf/probe:1.35.0", "some.host/stsconf/probe:1.35.0")
+    assert nodeimage.is_same_image("x.io/pause:3", "x.io/pause:3")
+    assert not nodeimage.is_same_image("stsconf/probe:1.35.0", "some.host/stsconf/probe:1.36.0")
+
+
+def test_mirror_is_read_from_deb822_and_one_line_sources() -> None:
+    deb822 = "Types: deb\nURIs: http://mirror.test/debian\nSuites: bookworm\n"
+    one_line = "deb [arch=amd64] http://other.test/debian bookworm main\n"
+    assert (
+        rootfs.mirror_in(["Types: deb\nURIs: http://x.test/node\n", deb822])
+        == "http://mirror.test/debian"
+    )
+    assert rootfs.mirror_in([one_line]) == "http://other.test/debian"
+    assert rootfs.mirror_in(["URIs: http://x.test/node_20.x\n"]) is None
+
+
+def test_digest_changes_with_file_contents(tmp_path: Path) -> None:
+    data = tmp_path / "input"
+    data.write_text("one")
+    first = cache.digest("label", data)
+    data.write_text("two")
+    assert cache.digest("label", data) != first
+
+
+def test_a_failed_step_leaves_nothing_behind(tmp_path: Path) -> None:
+    final = tmp_path / "output"
+
+    def failing_step() -> None:
+        with cache.fresh_output(final) as scratch:
+            (scratch / "half").write_text("built")
+            raise RuntimeError("step failed")
+
+    with pytest.raises(RuntimeError):
+        failing_step()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_finished_step_appears_whole(tmp_path: Path) -> None:
+    final = tmp_path / "output"
+    with cache.fresh_output(final) as scratch:
+        (scratch / "file").write_text("built")
+    assert (final / "file").read_text() == "built"
+    assert not final.with_name("output.partial").exists()
+
+
+def test_capability_filter_drops_what_the_bounding_set_lacks(tmp_path: Path) -> None:
+    capfilter = load_capfilter()
+    bundle = tmp_path / "config.json"
+    caps = ["CAP_CHOWN", "CAP_SYS_RESOURCE"]
+    bundle.write_text(json.dumps({"process": {"capabilities": {"bounding": caps}}}))
+    capfilter.rewrite(str(bundle), {"CAP_SYS_RESOURCE"}, key="process")
+    assert json.loads(bundle.read_text())["process"]["capabilities"]["bounding"] == ["CAP_CHOWN"]
+
+
+def test_capability_filter_finds_runc_options_in_both_spellings() -> None:
+    capfilter = load_capfilter()
+    assert capfilter.option_value(["create", "--bundle", "/b", "id"], "--bundle", "-b") == "/b"
+    exec_args = ["exec", "--process=/p.json", "id"]
+    assert capfilter.option_value(exec_args, "--process", "-p") == "/p.json"
+    assert capfilter.option_value(["start", "id"], "--bundle", "-b") is None
