@@ -1,0 +1,1 @@
+"""Helpers for asserting StatefulSet guarantees on a real cluster."""

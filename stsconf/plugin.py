@@ -1,0 +1,362 @@
+"""pytest plugin: options, the cluster, one namespace per module, and report extras."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stsconf import cluster as clusters
+from stsconf.airgap import DEFAULT_AIRGAP_FILE, Airgap, AirgapError, load_airgap
+from stsconf.cluster import ClusterInfo, ClusterUnavailable
+from stsconf.diagnostics import namespace_report
+from stsconf.manifest import Manifest, ManifestError, load_manifest
+from stsconf.namespaces import create_fresh_namespace, delete_namespace, wait_until_gone
+from stsconf.probe import Probe
+from stsconf.report import Observations, diagnostics_extra, to_extras
+from stsconf.rest import Kube
+from stsconf.statefulset import StatefulSetUnderTest, Timeouts
+
+DEFAULT_MANIFEST = Path(__file__).resolve().parent.parent / "manifests" / "web.yaml"
+DEFAULT_IMAGE = "nginx:1.27"
+DEFAULT_PROBE_IMAGE = "busybox:1.36"
+REPORT_TITLE = "StatefulSet guarantees on a kind cluster"
+
+
+@dataclass(frozen=True)
+class Settings:
+    manifest: Manifest  # with the image under test substituted
+    image: str
+    probe_image: str
+    airgap: Airgap | None
+    existing_kubeconfig: Path | None
+    keep_namespaces: bool
+    timeouts: Timeouts
+
+
+@dataclass
+class Cluster:
+    kube: Kube
+    info: ClusterInfo
+    # module node id -> namespace, to find where to look when a test fails
+    namespaces: dict[str, str] = field(default_factory=dict)
+
+
+SETTINGS = pytest.StashKey[Settings]()
+CLUSTER = pytest.StashKey[Cluster]()
+OBSERVATIONS = pytest.StashKey[Observations]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("stsconf", "StatefulSet conformance")
+    group.addoption(
+        "--manifest",
+        type=Path,
+        default=DEFAULT_MANIFEST,
+        help="YAML with the StatefulSet under test and its Service",
+    )
+    group.addoption(
+        "--image",
+        default=None,
+        help=f"image for the StatefulSet's containers (default {DEFAULT_IMAGE})",
+    )
+    group.addoption(
+        "--probe-image",
+        default=None,
+        help=f"image with sh, nslookup and wget (default {DEFAULT_PROBE_IMAGE})",
+    )
+    group.addoption(
+        "--airgap",
+        action="store_true",
+        help="use the air-gapped kind build: its kind, node image and images",
+    )
+    group.addoption(
+        "--airgap-file",
+        type=Path,
+        default=DEFAULT_AIRGAP_FILE,
+        help="description of the air-gapped build (default %(default)s)",
+    )
+    group.addoption(
+        "--existing-kubeconfig",
+        type=Path,
+        default=None,
+        help="test the cluster in this kubeconfig instead of creating one with kind",
+    )
+    group.addoption(
+        "--keep-namespaces",
+        action="store_true",
+        help="leave the test namespaces (and their claims) behind for inspection",
+    )
+    group.addoption(
+        "--pod-timeout",
+        type=float,
+        default=Timeouts.pods,
+        help="seconds to wait for pods to start, stop or be replaced",
+    )
+    group.addoption(
+        "--selftest-workers",
+        type=int,
+        default=6,
+        help="self-tests: how many broken-manifest runs go on at once (default %(default)s)",
+    )
+    group.addoption(
+        "--dns-timeout",
+        type=float,
+        default=Timeouts.dns,
+        help="seconds to wait for DNS to agree with the API",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "conformance: asserts a StatefulSet guarantee on a cluster")
+    config.addinivalue_line("markers", "selftest: runs the suite against broken manifests")
+    try:
+        settings = _settings(config)
+    except (ManifestError, AirgapError) as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[SETTINGS] = settings
+    _describe_environment(
+        config,
+        {
+            "Manifest": str(settings.manifest.path),
+            "Image under test": settings.image,
+            "Probe image": settings.probe_image,
+            **_airgap_entries(settings.airgap),
+        },
+    )
+
+
+def _settings(config: pytest.Config) -> Settings:
+    option = config.option
+    airgap = load_airgap(option.airgap_file) if option.airgap else None
+    if airgap:
+        option.kind_bin = option.kind_bin or str(airgap.kind_bin)
+        option.kind_image = option.kind_image or airgap.node_image
+        option.kind_kubectl_bin = option.kind_kubectl_bin or str(airgap.kubectl_bin)
+    option.kind_bin = option.kind_bin or shutil.which("kind")
+    option.kind_kubectl_bin = option.kind_kubectl_bin or shutil.which("kubectl")
+    image = option.image or (airgap.nginx_image if airgap else DEFAULT_IMAGE)
+    probe_image = option.probe_image or (airgap.probe_image if airgap else DEFAULT_PROBE_IMAGE)
+    existing = option.existing_kubeconfig
+    if existing is not None and not existing.is_file():
+        raise ManifestError(f"--existing-kubeconfig: {existing} does not exist")
+    return Settings(
+        manifest=load_manifest(option.manifest).with_image(image),
+        image=image,
+        probe_image=probe_image,
+        airgap=airgap,
+        existing_kubeconfig=existing,
+        keep_namespaces=option.keep_namespaces,
+        timeouts=Timeouts(pods=option.pod_timeout, dns=option.dns_timeout),
+    )
+
+
+def _airgap_entries(airgap: Airgap | None) -> dict[str, str]:
+    if airgap is None:
+        return {}
+    summary = (
+        f"kind {airgap.kind_version}, Kubernetes {airgap.kubernetes_version}, "
+        f"node image {airgap.node_image}"
+    )
+    return {"Air-gapped build": summary}
+
+
+def _describe_environment(config: pytest.Config, entries: dict[str, str]) -> None:
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:
+        return
+    if metadata_key in config.stash:
+        config.stash[metadata_key].update(entries)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_report_title(report: Any) -> None:
+    report.title = REPORT_TITLE
+
+
+# Fixtures
+
+
+@pytest.fixture(scope="session")
+def settings(pytestconfig: pytest.Config) -> Settings:
+    return pytestconfig.stash[SETTINGS]
+
+
+@pytest.fixture(scope="session")
+def cluster(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Cluster]:
+    """The cluster under test: an existing one, or kind's (created unless it exists)."""
+    try:
+        if settings.existing_kubeconfig:
+            info = _existing_cluster(settings.existing_kubeconfig)
+        else:
+            info = _kind_cluster(request, settings)
+        kube = clusters.connect(info.kubeconfig)
+        info = _with_server_version(info, kube)
+    except ClusterUnavailable as error:
+        pytest.exit(f"stsconf: {error}", returncode=3)
+    _describe_environment(
+        request.config,
+        {
+            "Cluster": info.created_by,
+            "Kubernetes server": f"{info.server_version} at {info.server}",
+            "kind": info.kind_version,
+            "Node image": info.node_image,
+            "Nodes": clusters.describe_nodes(kube),
+        },
+    )
+    handle = Cluster(kube, info)
+    request.config.stash[CLUSTER] = handle
+    yield handle
+    del request.config.stash[CLUSTER]
+
+
+def _existing_cluster(kubeconfig: Path) -> ClusterInfo:
+    return ClusterInfo(
+        kubeconfig,
+        "",
+        "",
+        "n/a (existing cluster)",
+        "n/a (existing cluster)",
+        f"existing kubeconfig {kubeconfig}",
+    )
+
+
+def _kind_cluster(request: pytest.FixtureRequest, settings: Settings) -> ClusterInfo:
+    problem = clusters.docker_problem()
+    if problem:
+        raise ClusterUnavailable(problem)
+    option = request.config.option
+    kind_bin = Path(option.kind_bin) if option.kind_bin else None
+    if kind_bin is None or not kind_bin.is_file():
+        raise ClusterUnavailable("no kind binary: put kind on PATH, or pass --kind-bin or --airgap")
+    images = [settings.image, settings.probe_image]
+    missing = [image for image in images if not clusters.docker_has_image(image)]
+    if settings.airgap and missing:
+        raise ClusterUnavailable(f"images of the air-gapped build missing in Docker: {missing}")
+    # where pytest-kind keeps the kubeconfig (its own default unless --kubeconfig)
+    kubeconfig = Path(
+        option.kubeconfig or Path(".pytest-kind") / option.cluster_name / "kubeconfig"
+    )
+    clusters.repair_kubeconfig(kind_bin, option.cluster_name, kubeconfig.resolve())
+    try:
+        kind = request.getfixturevalue("kind_cluster")
+    except subprocess.CalledProcessError as error:
+        reason = _last_captured_error_line(request.config) or f"exit {error.returncode}"
+        raise ClusterUnavailable(
+            f"kind could not create cluster {option.cluster_name!r}: {reason}"
+        ) from None
+    for image in images:
+        if image not in missing:
+            clusters.load_image(kind_bin, kind.name, image)
+    return ClusterInfo(
+        kubeconfig=Path(kind.kubeconfig_path).resolve(),
+        server="",
+        server_version="",
+        kind_version=clusters.kind_version(kind_bin),
+        node_image=option.kind_image or "kind's default",
+        created_by=f"kind cluster {kind.name!r} (pytest-kind)",
+    )
+
+
+def _last_captured_error_line(config: pytest.Config) -> str:
+    """pytest-kind lets kind write to our stderr; pick kind's own ERROR line out of it."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is None:
+        return ""
+    _, err = capture.read_global_capture()
+    errors = [line for line in err.splitlines() if line.startswith("ERROR:")]
+    return errors[-1] if errors else clusters.first_line(err)
+
+
+def _with_server_version(info: ClusterInfo, kube: Kube) -> ClusterInfo:
+    return ClusterInfo(
+        info.kubeconfig,
+        kube.server_address(),
+        kube.server_version(),
+        info.kind_version,
+        info.node_image,
+        info.created_by,
+    )
+
+
+@pytest.fixture(scope="session")
+def namespace_sweeper(cluster: Cluster, settings: Settings) -> Iterator[set[str]]:
+    """Namespaces deleted during the session; at its end, wait until they are really gone."""
+    deleted: set[str] = set()
+    yield deleted
+    wait_until_gone(cluster.kube, deleted, settings.timeouts.cleanup)
+
+
+@pytest.fixture(scope="module")
+def namespace(
+    request: pytest.FixtureRequest,
+    cluster: Cluster,
+    settings: Settings,
+    namespace_sweeper: set[str],
+) -> Iterator[str]:
+    """A fresh namespace for this test module, deleted with its claims afterwards."""
+    name = create_fresh_namespace(cluster.kube, request.node.nodeid)
+    cluster.namespaces[request.node.nodeid] = name
+    yield name
+    if not settings.keep_namespaces:
+        delete_namespace(cluster.kube, name)
+        namespace_sweeper.add(name)
+
+
+@pytest.fixture(scope="module")
+def web(cluster: Cluster, namespace: str, settings: Settings) -> StatefulSetUnderTest:
+    """The manifest's StatefulSet, deployed and fully ready (startup timeline recorded)."""
+    statefulset = StatefulSetUnderTest(
+        cluster.kube, namespace, settings.manifest, settings.timeouts
+    )
+    statefulset.deploy()
+    return statefulset
+
+
+@pytest.fixture(scope="module")
+def probe(cluster: Cluster, namespace: str, settings: Settings) -> Iterator[Probe]:
+    """A separate pod that looks at the StatefulSet from inside the cluster network."""
+    pod = Probe(cluster.kube, namespace, settings.probe_image)
+    pod.start(settings.timeouts.pods)
+    yield pod
+    pod.stop()
+
+
+@pytest.fixture
+def observe(request: pytest.FixtureRequest) -> Observations:
+    """Record what the test saw; it goes into the HTML report."""
+    observations = Observations()
+    request.node.stash[OBSERVATIONS] = observations
+    return observations
+
+
+# Report extras
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    extras = []
+    if report.when == "call" and OBSERVATIONS in item.stash:
+        extras += to_extras(item.stash[OBSERVATIONS])
+    if report.failed:
+        diagnostics = _namespace_diagnostics(item)
+        if diagnostics:
+            extras.append(diagnostics_extra(diagnostics))
+    if extras:
+        report.extras = [*getattr(report, "extras", []), *extras]
+    return report
+
+
+def _namespace_diagnostics(item: pytest.Item) -> str | None:
+    handle = item.config.stash.get(CLUSTER, None)
+    module = item.getparent(pytest.Module)
+    if handle is None or module is None or module.nodeid not in handle.namespaces:
+        return None
+    return namespace_report(handle.kube, handle.namespaces[module.nodeid])

@@ -1,0 +1,139 @@
+"""Thin calls on the official Kubernetes client: read, create, scale, delete, exec.
+
+Objects are handled as plain dicts in the API's own camelCase form, so the same helpers
+work on what a watch delivers and on what a read returns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config, utils
+from kubernetes.client.exceptions import ApiException
+from kubernetes.stream import stream
+
+from stsconf.manifest import Manifest
+
+Obj = dict[str, Any]
+
+REQUEST_TIMEOUT = 30  # seconds, for every single non-watch request
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    command: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+class Kube:
+    """The official client's API groups, built from one kubeconfig file."""
+
+    def __init__(self, kubeconfig: Path) -> None:
+        self.kubeconfig = kubeconfig
+        self.api_client = config.new_client_from_config(config_file=str(kubeconfig))
+        self.core = client.CoreV1Api(self.api_client)
+        self.apps = client.AppsV1Api(self.api_client)
+
+    def server_version(self) -> str:
+        info = raw(client.VersionApi(self.api_client).get_code)
+        return str(info.get("gitVersion", "unknown"))
+
+    def server_address(self) -> str:
+        return str(self.api_client.configuration.host)
+
+
+def raw(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Obj:
+    """Call an API method and return its JSON body as a dict."""
+    response = call(*args, _preload_content=False, _request_timeout=REQUEST_TIMEOUT, **kwargs)
+    data: Obj = json.loads(response.data or b"{}")
+    return data
+
+
+def read_or_none(call: Callable[..., Any], *args: Any) -> Obj | None:
+    try:
+        return raw(call, *args)
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+
+
+def ignore_missing(call: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    try:
+        call(*args, _request_timeout=REQUEST_TIMEOUT, **kwargs)
+    except ApiException as error:
+        if error.status != 404:
+            raise
+
+
+def apply_manifest(kube: Kube, manifest: Manifest, namespace: str) -> None:
+    """Create every object of the manifest in `namespace` (objects are created fresh)."""
+    for document in manifest.documents:
+        body = json.loads(json.dumps(document))
+        body.get("metadata", {}).pop("namespace", None)
+        utils.create_from_dict(kube.api_client, body, namespace=namespace)
+
+
+def list_items(call: Callable[..., Any], namespace: str, **kwargs: Any) -> list[Obj]:
+    return list(raw(call, namespace, **kwargs).get("items") or [])
+
+
+def scale(kube: Kube, name: str, namespace: str, replicas: int) -> None:
+    kube.apps.patch_namespaced_stateful_set_scale(
+        name, namespace, {"spec": {"replicas": replicas}}, _request_timeout=REQUEST_TIMEOUT
+    )
+
+
+def delete_pods(kube: Kube, namespace: str, selector: str) -> None:
+    kube.core.delete_collection_namespaced_pod(
+        namespace, label_selector=selector, _request_timeout=REQUEST_TIMEOUT
+    )
+
+
+def delete_pod(kube: Kube, name: str, namespace: str, grace_seconds: int | None = None) -> None:
+    ignore_missing(
+        kube.core.delete_namespaced_pod, name, namespace, grace_period_seconds=grace_seconds
+    )
+
+
+def exec_in_pod(
+    kube: Kube, pod: str, namespace: str, command: Sequence[str], timeout: float = 30
+) -> ExecResult:
+    """Run `command` in the pod's first container and collect its output and exit code."""
+    session = stream(
+        kube.core.connect_get_namespaced_pod_exec,
+        pod,
+        namespace,
+        command=list(command),
+        stderr=True,
+        stdin=False,
+        stdout=True,
+        tty=False,
+        _preload_content=False,
+    )
+    try:
+        session.run_forever(timeout=timeout)
+        stdout, stderr = session.read_stdout(timeout=0), session.read_stderr(timeout=0)
+        code = _exit_code(session)
+    finally:
+        session.close()
+    return ExecResult(tuple(command), code, stdout, stderr)
+
+
+def _exit_code(session: Any) -> int:
+    """The command's exit code; -1 when it did not finish or failed to start."""
+    try:
+        code = session.returncode
+    except (KeyError, IndexError, TypeError, ValueError):
+        return -1
+    return -1 if code is None else int(code)

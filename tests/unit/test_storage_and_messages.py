@@ -1,0 +1,85 @@
+"""Claim checks and failure messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from stsconf import storage
+from stsconf.expectations import expect, expect_none, mismatch
+from stsconf.manifest import ClaimTemplate
+from stsconf.wait import WaitTimeout, retry_until
+
+TEMPLATE = ClaimTemplate("www", "1Gi", ("ReadWriteOnce",), "/data")
+POD = {
+    "metadata": {"name": "web-0"},
+    "spec": {"volumes": [{"name": "www", "persistentVolumeClaim": {"claimName": "www-web-0"}}]},
+}
+
+
+def claim(phase: str = "Bound", capacity: str = "1Gi", **metadata: object) -> dict[str, object]:
+    return {
+        "metadata": {"name": "www-web-0", **metadata},
+        "spec": {"accessModes": ["ReadWriteOnce"]},
+        "status": {"phase": phase, "capacity": {"storage": capacity}},
+    }
+
+
+def test_matching_claim_has_no_problem() -> None:
+    assert storage.claim_problems(claim(capacity="1073741824"), TEMPLATE, "www-web-0", POD) == []
+
+
+def test_every_difference_is_reported() -> None:
+    pod = {"metadata": {"name": "web-0"}, "spec": {"volumes": [{"name": "www", "emptyDir": {}}]}}
+    problems = storage.claim_problems(claim("Pending", "2Gi"), TEMPLATE, "www-web-0", pod)
+    assert problems == [
+        "www-web-0: expected phase Bound; saw phase Pending",
+        "www-web-0: expected capacity 1Gi; saw capacity 2Gi",
+        "pod web-0: expected volume www to use claim www-web-0; saw no claim behind that volume",
+    ]
+
+
+def test_missing_claim() -> None:
+    assert storage.claim_problems(None, TEMPLATE, "www-web-0", POD) == [
+        "www-web-0: expected a claim for pod web-0; saw no such claim"
+    ]
+
+
+def test_claim_owned_by_a_deleted_object_awaits_garbage_collection() -> None:
+    owned = claim(ownerReferences=[{"kind": "StatefulSet", "name": "web", "uid": "u1"}])
+    assert storage.awaiting_garbage_collection(owned, live_uids={"u2"})
+    assert not storage.awaiting_garbage_collection(owned, live_uids={"u1"})
+    assert not storage.awaiting_garbage_collection(claim(), live_uids=set())
+    assert storage.describe_claim("www-web-0", owned) == "www-web-0 Bound owned by StatefulSet/web"
+
+
+def test_kept_and_released() -> None:
+    assert storage.claim_kept(claim())
+    assert not storage.claim_kept(claim(deletionTimestamp="now"))
+    assert not storage.claim_kept(None)
+    assert storage.volume_released(None)
+    assert storage.volume_released({"status": {"phase": "Released"}})
+    assert not storage.volume_released({"status": {"phase": "Bound"}})
+
+
+def test_messages_say_expected_and_saw() -> None:
+    assert mismatch("web-0", "hostname web-0", "'x'") == "web-0: expected hostname web-0; saw 'x'"
+    with pytest.raises(pytest.fail.Exception, match="web-0: expected a; saw b"):
+        expect(False, "web-0", "a", "b")
+    expect(True, "web-0", "a", "b")
+    with pytest.raises(pytest.fail.Exception, match="order:\n  one\n  two"):
+        expect_none(["one", "two"], "order")
+    expect_none([], "order")
+
+
+def test_retry_until_explains_a_timeout() -> None:
+    attempts = iter(range(1000))
+    with pytest.raises(WaitTimeout, match=r"expected a big number; saw \d+\nstate dump"):
+        retry_until(
+            lambda: next(attempts),
+            lambda n: n > 10**6,
+            expected="a big number",
+            seen=str,
+            timeout=0.3,
+            diagnose=lambda: "state dump",
+        )
+    assert retry_until(lambda: 5, lambda n: n == 5, expected="5", seen=str, timeout=1) == 5

@@ -1,0 +1,146 @@
+"""Ordering analysis on recorded pod timelines."""
+
+from __future__ import annotations
+
+from stsconf.timeline import (
+    ADDED,
+    DELETED,
+    EXISTING,
+    MODIFIED,
+    PodEvent,
+    PodState,
+    Timeline,
+    ordered_creation_violations,
+    ordered_deletion_violations,
+    pod_state_from_object,
+    timeline_rows,
+)
+
+
+def state(
+    name: str, phase: str = "Running", ready: bool = True, terminating: bool = False
+) -> PodState:
+    return PodState(name, uid=f"uid-{name}", phase=phase, ready=ready, terminating=terminating)
+
+
+def pending(name: str) -> PodState:
+    return state(name, phase="Pending", ready=False)
+
+
+def timeline(*steps: tuple[str, PodState]) -> Timeline:
+    return Timeline([PodEvent(i, float(i), kind, pod) for i, (kind, pod) in enumerate(steps)])
+
+
+def test_sequential_startup_has_no_violation() -> None:
+    events = timeline(
+        (ADDED, pending("web-0")),
+        (MODIFIED, state("web-0", ready=False)),
+        (MODIFIED, state("web-0")),
+        (ADDED, pending("web-1")),
+        (MODIFIED, state("web-1")),
+    )
+    assert ordered_creation_violations(events, ["web-0", "web-1"]) == []
+
+
+def test_pod_added_before_predecessor_ready_is_a_violation() -> None:
+    events = timeline(
+        (ADDED, pending("web-0")),
+        (ADDED, pending("web-1")),
+        (MODIFIED, state("web-0")),
+        (MODIFIED, state("web-1")),
+    )
+    [violation] = ordered_creation_violations(events, ["web-0", "web-1"])
+    assert violation.pod == "web-1"
+    assert "expected to be created only after web-0 was Running and Ready" in str(violation)
+    assert "saw web-1 added at event #1 while web-0 was Pending/NotReady" in str(violation)
+
+
+def test_predecessor_must_still_be_ready_when_successor_is_added() -> None:
+    events = timeline(
+        (ADDED, state("web-0")),
+        (MODIFIED, state("web-0", ready=False)),
+        (ADDED, pending("web-1")),
+    )
+    assert [v.pod for v in ordered_creation_violations(events, ["web-0", "web-1"])] == ["web-1"]
+
+
+def test_scale_up_counts_pods_that_existed_before_the_watch() -> None:
+    events = timeline(
+        (EXISTING, state("web-1")),
+        (ADDED, pending("web-2")),
+        (MODIFIED, state("web-2")),
+        (ADDED, pending("web-3")),
+    )
+    assert ordered_creation_violations(events, ["web-1", "web-2", "web-3"]) == []
+
+
+def test_missing_pod_is_reported() -> None:
+    events = timeline((ADDED, state("web-0")))
+    [violation] = ordered_creation_violations(events, ["web-0", "web-1"])
+    assert "no ADDED event" in str(violation)
+
+
+def test_first_pod_never_created_is_reported() -> None:
+    assert [v.pod for v in ordered_creation_violations(Timeline(), ["web-0"])] == ["web-0"]
+
+
+def test_sequential_scale_down_has_no_violation() -> None:
+    events = timeline(
+        (MODIFIED, state("web-4", terminating=True)),
+        (DELETED, state("web-4", terminating=True)),
+        (MODIFIED, state("web-3", terminating=True)),
+        (DELETED, state("web-3", terminating=True)),
+        (MODIFIED, state("web-2", terminating=True)),
+        (DELETED, state("web-2", terminating=True)),
+    )
+    assert ordered_deletion_violations(events, ["web-4", "web-3", "web-2"]) == []
+
+
+def test_parallel_scale_down_is_a_violation() -> None:
+    events = timeline(
+        (MODIFIED, state("web-4", terminating=True)),
+        (MODIFIED, state("web-3", terminating=True)),
+        (MODIFIED, state("web-2", terminating=True)),
+        (DELETED, state("web-4", terminating=True)),
+        (DELETED, state("web-3", terminating=True)),
+        (DELETED, state("web-2", terminating=True)),
+    )
+    violations = ordered_deletion_violations(events, ["web-4", "web-3", "web-2"])
+    assert [v.pod for v in violations] == ["web-3", "web-2"]
+    assert "only after web-4 was gone" in str(violations[0])
+
+
+def test_pod_that_never_goes_away_is_reported() -> None:
+    events = timeline((DELETED, state("web-4")))
+    violations = ordered_deletion_violations(events, ["web-4", "web-3"])
+    assert [str(v) for v in violations] == [
+        "web-3: expected to be deleted; saw no DELETED event for it"
+    ]
+
+
+def test_pod_state_from_api_object() -> None:
+    pod = {
+        "metadata": {"name": "web-0", "uid": "abc", "deletionTimestamp": "2024-01-01T00:00:00Z"},
+        "status": {
+            "phase": "Running",
+            "podIP": "10.0.0.5",
+            "conditions": [{"type": "Ready", "status": "True"}],
+        },
+    }
+    parsed = pod_state_from_object(pod)
+    assert parsed == PodState("web-0", "abc", "Running", True, True, "10.0.0.5")
+    assert not parsed.running_and_ready
+    assert parsed.describe() == "Running/Ready/Terminating"
+
+
+def test_rows_for_the_report() -> None:
+    [row] = timeline_rows(timeline((ADDED, pending("web-0"))))
+    assert row == {
+        "#": "0",
+        "t (s)": "0.00",
+        "event": "ADDED",
+        "pod": "web-0",
+        "state": "Pending/NotReady",
+        "uid": "uid-web-",
+        "ip": "",
+    }
