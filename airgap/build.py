@@ -47,8 +47,11 @@ def build() -> dict[str, object]:
     with step("images"):
         kubeadm_tags = gobuild.kubeadm_images(programs["kubeadm"], versions)
         cluster_images = build_cluster_images(kubeadm_tags, programs, donor, versions, logs)
-        app_images = {"nginx": images.build(images.nginx_image(donor), logs / "images.log"),
-                      "probe": images.build(images.probe_image(donor), logs / "images.log")}
+        app_specs = {"nginx": images.nginx_image(donor), "probe": images.probe_image(donor),
+                     "redis": images.redis_image(donor),
+                     "registry": images.registry_image(programs["registry"], versions.registry)}
+        app_images = {name: images.build(spec, logs / "images.log")
+                      for name, spec in app_specs.items()}
     with step("node image"):
         node_image = nodeimage.build_node_image(nodeimage.NodeInputs(
             kubernetes_version=versions.kubernetes,

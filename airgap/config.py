@@ -23,7 +23,8 @@ NODE_PACKAGES = (
     "containernetworking-plugins",
 )
 # The donor root filesystem that small images copy programs and their libraries from.
-DONOR_PACKAGES = ("iptables", "conntrack", "nginx-light", "busybox-static")
+DONOR_PACKAGES = ("iptables", "conntrack", "nginx-light", "busybox-static",
+                  "redis-server", "redis-tools")
 
 
 def cache_root() -> Path:
@@ -44,6 +45,7 @@ class Versions:
     coredns: str
     local_path_provisioner: str
     crictl: str
+    registry: str
 
 
 def required_version(module_dir: str, module_path: str) -> str:
@@ -64,4 +66,5 @@ def versions() -> Versions:
         local_path_provisioner=required_version(
             "localpath", "github.com/rancher/local-path-provisioner"),
         crictl=required_version("tools", "sigs.k8s.io/cri-tools"),
+        registry=required_version("registry", "github.com/distribution/distribution/v3"),
     )

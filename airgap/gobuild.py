@@ -36,6 +36,8 @@ def builds(v: Versions) -> list[GoBuild]:
         GoBuild("coredns", {"coredns": "github.com/coredns/coredns"}),
         GoBuild("localpath",
                 {"local-path-provisioner": "github.com/rancher/local-path-provisioner"}),
+        GoBuild("registry",
+                {"registry": "github.com/distribution/distribution/v3/cmd/registry"}),
         GoBuild("tools",
                 {"kind": "sigs.k8s.io/kind", "crictl": "sigs.k8s.io/cri-tools/cmd/crictl"}),
     ]

@@ -115,7 +115,7 @@ def probe_image(donor: Path) -> ImageSpec:
 
 def nginx_image(donor: Path) -> ImageSpec:
     """Debian's nginx serving /usr/share/nginx/html on port 80, with busybox for exec."""
-    version = run(["chroot", donor, "dpkg-query", "-W", "-f", "${Version}", "nginx-light"])
+    version = debian_version(donor, "nginx-light")
     def fill(tree: Path) -> None:
         minimalfs.skeleton(tree)
         minimalfs.busybox(donor, tree)
@@ -125,9 +125,39 @@ def nginx_image(donor: Path) -> ImageSpec:
         for directory in NGINX_DIRS:
             (tree / directory).mkdir(parents=True, exist_ok=True)
         (tree / "usr/share/nginx/html/index.html").write_text("stsconf nginx\n")
-    tag = f"{IMAGE_PREFIX}/nginx:{version.split('-')[0]}"
+    tag = f"{IMAGE_PREFIX}/nginx:{version}"
     return ImageSpec(tag, fill, (FILES / "nginx.conf", donor.parent.name, version),
                      ("nginx", "-g", "daemon off;"), extra=("STOPSIGNAL SIGQUIT", "EXPOSE 80"))
+
+
+def redis_image(donor: Path) -> ImageSpec:
+    """Debian's Redis server and redis-cli, with busybox for exec."""
+    version = debian_version(donor, "redis-server")
+    def fill(tree: Path) -> None:
+        minimalfs.skeleton(tree)
+        minimalfs.busybox(donor, tree)
+        minimalfs.copy_programs(donor, tree, ["/usr/bin/redis-server", "/usr/bin/redis-cli"])
+        (tree / "data").mkdir()
+    # No entrypoint, as in the public image's usage: `command: [redis-server, ...]` works on both.
+    return ImageSpec(f"{IMAGE_PREFIX}/redis:{version}", fill, (donor.parent.name, version),
+                     extra=("WORKDIR /data", 'CMD ["redis-server"]', "EXPOSE 6379"))
+
+
+def registry_image(binary: Path, version: str) -> ImageSpec:
+    """distribution's registry; its configuration (htpasswd auth) is mounted at run time."""
+    def fill(tree: Path) -> None:
+        minimalfs.skeleton(tree)
+        install(tree, binary, "/usr/local/bin/registry")
+        (tree / "var/lib/registry").mkdir(parents=True)
+    return ImageSpec(f"{IMAGE_PREFIX}/registry:{version.lstrip('v')}", fill, (binary,),
+                     ("registry",), extra=('CMD ["serve", "/etc/distribution/config.yml"]',
+                                           "EXPOSE 5000"))
+
+
+def debian_version(donor: Path, package: str) -> str:
+    """The upstream part of a package's version in the donor: '5:7.0.15-1~deb12u10' -> '7.0.15'."""
+    full = run(["chroot", donor, "dpkg-query", "-W", "-f", "${Version}", package])
+    return full.split(":", 1)[-1].split("-")[0]
 
 
 def busybox_version(donor: Path) -> str:
