@@ -13,9 +13,12 @@ from .errors import AirgapError
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m airgap", description=__doc__)
-    parser.add_argument("command", choices=("build", "engine", "where"),
-                        help="build: everything (cached); engine: only make sure Docker runs; "
-                             "where: print the build's result file")
+    parser.add_argument(
+        "command",
+        choices=("build", "engine", "where"),
+        help="build: everything (cached); engine: only make sure Docker runs; "
+        "where: print the build's result file",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "engine":
@@ -28,8 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"airgap: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("airgap: interrupted; finished steps stay cached, unfinished ones were removed",
-              file=sys.stderr)
+        print(
+            "airgap: interrupted; finished steps stay cached, unfinished ones were removed",
+            file=sys.stderr,
+        )
         return 130
     return 0
 

@@ -27,8 +27,10 @@ def check_disk(cache: Path) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     free_gib = shutil.disk_usage(cache).free / 2**30
     if free_gib < MIN_FREE_GIB:
-        raise AirgapError(f"only {free_gib:.1f} GiB free under {cache}; the build needs "
-                          f"{MIN_FREE_GIB} GiB. Free some space or set STSCONF_CACHE elsewhere.")
+        raise AirgapError(
+            f"only {free_gib:.1f} GiB free under {cache}; the build needs "
+            f"{MIN_FREE_GIB} GiB. Free some space or set STSCONF_CACHE elsewhere."
+        )
 
 
 def build() -> dict[str, object]:
@@ -47,22 +49,34 @@ def build() -> dict[str, object]:
     with step("images"):
         kubeadm_tags = gobuild.kubeadm_images(programs["kubeadm"], versions)
         cluster_images = build_cluster_images(kubeadm_tags, programs, donor, versions, logs)
-        app_specs = {"nginx": images.nginx_image(donor), "probe": images.probe_image(donor),
-                     "redis": images.redis_image(donor),
-                     "registry": images.registry_image(programs["registry"], versions.registry)}
-        app_images = {name: images.build(spec, logs / "images.log")
-                      for name, spec in app_specs.items()}
+        app_specs = {
+            "nginx": images.nginx_image(donor),
+            "probe": images.probe_image(donor),
+            "redis": images.redis_image(donor),
+            "registry": images.registry_image(programs["registry"], versions.registry),
+        }
+        app_images = {
+            name: images.build(spec, logs / "images.log") for name, spec in app_specs.items()
+        }
     with step("node image"):
-        node_image = nodeimage.build_node_image(nodeimage.NodeInputs(
-            kubernetes_version=versions.kubernetes,
-            rootfs=node_root,
-            kind_base_files=gobuild.module_dir("tools", "sigs.k8s.io/kind") / "images/base/files",
-            programs={name: programs[name] for name in ("kubeadm", "kubelet", "kubectl", "crictl")},
-            images=[*cluster_images, app_images["probe"]],
-            pause_image=next(tag for tag in kubeadm_tags if repository(tag) == "pause"),
-            storage_images={"provisioner_image": cluster_images[-1],
-                            "helper_image": app_images["probe"]},
-        ), logs / "node.log")
+        node_image = nodeimage.build_node_image(
+            nodeimage.NodeInputs(
+                kubernetes_version=versions.kubernetes,
+                rootfs=node_root,
+                kind_base_files=gobuild.module_dir("tools", "sigs.k8s.io/kind")
+                / "images/base/files",
+                programs={
+                    name: programs[name] for name in ("kubeadm", "kubelet", "kubectl", "crictl")
+                },
+                images=[*cluster_images, app_images["probe"]],
+                pause_image=next(tag for tag in kubeadm_tags if repository(tag) == "pause"),
+                storage_images={
+                    "provisioner_image": cluster_images[-1],
+                    "helper_image": app_images["probe"],
+                },
+            ),
+            logs / "node.log",
+        )
     result: dict[str, object] = {
         "kind_bin": str(programs["kind"]),
         "kubectl_bin": str(programs["kubectl"]),
@@ -80,8 +94,13 @@ def repository(tag: str) -> str:
     return tag.rsplit(":", 1)[0].rsplit("/", 1)[-1]
 
 
-def build_cluster_images(kubeadm_tags: list[str], programs: dict[str, Path], donor: Path,
-                         versions: config.Versions, logs: Path) -> list[str]:
+def build_cluster_images(
+    kubeadm_tags: list[str],
+    programs: dict[str, Path],
+    donor: Path,
+    versions: config.Versions,
+    logs: Path,
+) -> list[str]:
     """Every image kubeadm names, under its exact name, then local-path-provisioner's (last)."""
     specs = []
     for tag in kubeadm_tags:
@@ -91,13 +110,19 @@ def build_cluster_images(kubeadm_tags: list[str], programs: dict[str, Path], don
         elif name == "kube-proxy":
             specs.append(images.kube_proxy_image(tag, programs["kube-proxy"], donor))
         elif name == "coredns":
-            specs.append(images.static_program_image(tag, programs["coredns"], "/coredns",
-                                                     entrypoint=("/coredns",)))
+            specs.append(
+                images.static_program_image(
+                    tag, programs["coredns"], "/coredns", entrypoint=("/coredns",)
+                )
+            )
         elif name in programs:
             specs.append(images.static_program_image(tag, programs[name], f"/usr/local/bin/{name}"))
         else:
             raise AirgapError(f"kubeadm asks for image {tag}, which this build cannot make")
     provisioner = f"{config.IMAGE_PREFIX}/local-path-provisioner:{versions.local_path_provisioner}"
-    specs.append(images.static_program_image(provisioner, programs["local-path-provisioner"],
-                                             "/usr/bin/local-path-provisioner"))
+    specs.append(
+        images.static_program_image(
+            provisioner, programs["local-path-provisioner"], "/usr/bin/local-path-provisioner"
+        )
+    )
     return [images.build(spec, logs / "images.log") for spec in specs]

@@ -17,14 +17,35 @@ IMAGE_PREFIX = "stsconf"
 # Packages of the node's root filesystem, as kind's own base image lists them,
 # less those only rootless or network storage need, plus Debian's container runtime.
 NODE_PACKAGES = (
-    "systemd", "conntrack", "iptables", "nftables", "iproute2", "ethtool",
-    "util-linux", "mount", "kmod", "libseccomp2", "pigz", "e2fsprogs", "bash",
-    "ca-certificates", "jq", "procps", "containerd", "runc",
+    "systemd",
+    "conntrack",
+    "iptables",
+    "nftables",
+    "iproute2",
+    "ethtool",
+    "util-linux",
+    "mount",
+    "kmod",
+    "libseccomp2",
+    "pigz",
+    "e2fsprogs",
+    "bash",
+    "ca-certificates",
+    "jq",
+    "procps",
+    "containerd",
+    "runc",
     "containernetworking-plugins",
 )
 # The donor root filesystem that small images copy programs and their libraries from.
-DONOR_PACKAGES = ("iptables", "conntrack", "nginx-light", "busybox-static",
-                  "redis-server", "redis-tools")
+DONOR_PACKAGES = (
+    "iptables",
+    "conntrack",
+    "nginx-light",
+    "busybox-static",
+    "redis-server",
+    "redis-tools",
+)
 
 
 def cache_root() -> Path:
@@ -64,7 +85,8 @@ def versions() -> Versions:
         etcd=required_version("etcd", "go.etcd.io/etcd/server/v3"),
         coredns=required_version("coredns", "github.com/coredns/coredns"),
         local_path_provisioner=required_version(
-            "localpath", "github.com/rancher/local-path-provisioner"),
+            "localpath", "github.com/rancher/local-path-provisioner"
+        ),
         crictl=required_version("tools", "sigs.k8s.io/cri-tools"),
         registry=required_version("registry", "github.com/distribution/distribution/v3"),
     )

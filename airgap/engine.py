@@ -45,8 +45,10 @@ def ensure_engine(log_dir: Path) -> str:
     if docker_ready():
         check_running_engine(missing)
         return "Docker engine already running"
-    require_root("No Docker engine is running, and installing or starting one",
-                 otherwise=", or start Docker yourself (for example `sudo systemctl start docker`)")
+    require_root(
+        "No Docker engine is running, and installing or starting one",
+        otherwise=", or start Docker yourself (for example `sudo systemctl start docker`)",
+    )
     if not shutil.which("dockerd"):
         install_docker(log_dir)
     if missing:
@@ -62,8 +64,10 @@ def ensure_modules_dir() -> None:
     if modules.is_dir():
         return
     if os.geteuid() != 0:
-        raise AirgapError("/lib/modules does not exist and kind nodes bind-mount it: "
-                          "create it (`sudo mkdir /lib/modules`) and rerun.")
+        raise AirgapError(
+            "/lib/modules does not exist and kind nodes bind-mount it: "
+            "create it (`sudo mkdir /lib/modules`) and rerun."
+        )
     modules.mkdir(parents=True)
 
 
@@ -73,7 +77,8 @@ def check_running_engine(missing: list[int]) -> None:
             f"Docker is running, but this host's capability bounding set lacks capabilities "
             f"{missing}, so privileged containers (kind nodes) will fail. Stop the Docker "
             f"daemon and rerun `python -m airgap build`: it restarts Docker with a runtime "
-            f"wrapper that drops those capabilities.")
+            f"wrapper that drops those capabilities."
+        )
 
 
 def install_docker(log_dir: Path) -> None:
@@ -94,10 +99,18 @@ def install_capability_filter() -> None:
 def start_dockerd(log: Path) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        daemon = subprocess.Popen(["dockerd"], stdout=out, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, start_new_session=True)
-    waiting = Retrying(stop=stop_after_delay(START_TIMEOUT_S), wait=wait_fixed(0.5),
-                       retry=retry_if_result(lambda ready: not ready and daemon.poll() is None))
+        daemon = subprocess.Popen(
+            ["dockerd"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    waiting = Retrying(
+        stop=stop_after_delay(START_TIMEOUT_S),
+        wait=wait_fixed(0.5),
+        retry=retry_if_result(lambda ready: not ready and daemon.poll() is None),
+    )
     try:
         ready = waiting(docker_ready)
     except RetryError:
@@ -107,4 +120,5 @@ def start_dockerd(log: Path) -> None:
         raise AirgapError(
             f"dockerd did not become ready within {START_TIMEOUT_S}s (expected `docker info` "
             f"to answer; dockerd {state}). Its log ({log}) ends:\n"
-            f"{tail(log.read_text(errors='replace'))}")
+            f"{tail(log.read_text(errors='replace'))}"
+        )

@@ -14,13 +14,21 @@ from .errors import AirgapError
 from .run import run
 
 MIN_GO = (1, 24)
-KUBERNETES_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler",
-                       "kube-proxy", "kubeadm", "kubelet", "kubectl")
+KUBERNETES_COMMANDS = (
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kube-proxy",
+    "kubeadm",
+    "kubelet",
+    "kubectl",
+)
 
 
 @dataclass(frozen=True)
 class GoBuild:
     """One `go build` in one of our wrapper modules: packages and the file each becomes."""
+
     module: str
     outputs: dict[str, str]  # output file name -> package
     tags: tuple[str, ...] = ()
@@ -30,36 +38,50 @@ class GoBuild:
 def builds(v: Versions) -> list[GoBuild]:
     kube = {name: f"k8s.io/kubernetes/cmd/{name}" for name in KUBERNETES_COMMANDS}
     return [
-        GoBuild("kubernetes", kube, tags=("selinux", "notest"),
-                ldflags=("-s", "-w", *kubernetes_version_flags(v.kubernetes))),
+        GoBuild(
+            "kubernetes",
+            kube,
+            tags=("selinux", "notest"),
+            ldflags=("-s", "-w", *kubernetes_version_flags(v.kubernetes)),
+        ),
         GoBuild("etcd", {"etcd": "go.etcd.io/etcd/server/v3"}),
         GoBuild("coredns", {"coredns": "github.com/coredns/coredns"}),
-        GoBuild("localpath",
-                {"local-path-provisioner": "github.com/rancher/local-path-provisioner"}),
-        GoBuild("registry",
-                {"registry": "github.com/distribution/distribution/v3/cmd/registry"}),
-        GoBuild("tools",
-                {"kind": "sigs.k8s.io/kind", "crictl": "sigs.k8s.io/cri-tools/cmd/crictl"}),
+        GoBuild(
+            "localpath", {"local-path-provisioner": "github.com/rancher/local-path-provisioner"}
+        ),
+        GoBuild("registry", {"registry": "github.com/distribution/distribution/v3/cmd/registry"}),
+        GoBuild(
+            "tools", {"kind": "sigs.k8s.io/kind", "crictl": "sigs.k8s.io/cri-tools/cmd/crictl"}
+        ),
     ]
 
 
 def kubernetes_version_flags(version: str) -> list[str]:
     """-X flags that make every component report `version` (kubeadm checks them)."""
     major, minor = re.match(r"v(\d+)\.(\d+)\.", version).groups()  # type: ignore[union-attr]
-    values = {"gitVersion": version, "gitMajor": major, "gitMinor": minor,
-              "gitTreeState": "clean", "gitCommit": "0" * 40,
-              "buildDate": "1970-01-01T00:00:00Z"}
-    return [f"-X=k8s.io/{pkg}.{key}={value}"
-            for pkg in ("client-go/pkg/version", "component-base/version")
-            for key, value in values.items()]
+    values = {
+        "gitVersion": version,
+        "gitMajor": major,
+        "gitMinor": minor,
+        "gitTreeState": "clean",
+        "gitCommit": "0" * 40,
+        "buildDate": "1970-01-01T00:00:00Z",
+    }
+    return [
+        f"-X=k8s.io/{pkg}.{key}={value}"
+        for pkg in ("client-go/pkg/version", "component-base/version")
+        for key, value in values.items()
+    ]
 
 
 def go_version() -> str:
     out = run(["go", "env", "GOVERSION"]).strip()
     found = re.match(r"go(\d+)\.(\d+)", out)
     if not found or tuple(map(int, found.groups())) < MIN_GO:
-        raise AirgapError(f"Go {MIN_GO[0]}.{MIN_GO[1]} or newer is needed; found {out!r}. "
-                          f"Install a newer Go and rerun.")
+        raise AirgapError(
+            f"Go {MIN_GO[0]}.{MIN_GO[1]} or newer is needed; found {out!r}. "
+            f"Install a newer Go and rerun."
+        )
     return out
 
 
@@ -89,8 +111,12 @@ def go_build(build: GoBuild, module: Path, out: Path, log: Path) -> None:
         flags += ["-tags", ",".join(build.tags)]
     named_as_packages = all(pkg.endswith("/" + name) for name, pkg in build.outputs.items())
     if len(build.outputs) > 1 and named_as_packages:  # one go build: packages compile once
-        run(["go", "build", *flags, "-o", f"{out}/", *build.outputs.values()],
-            cwd=module, env=env, log=log)
+        run(
+            ["go", "build", *flags, "-o", f"{out}/", *build.outputs.values()],
+            cwd=module,
+            env=env,
+            log=log,
+        )
         return
     for name, pkg in build.outputs.items():
         run(["go", "build", *flags, "-o", out / name, pkg], cwd=module, env=env, log=log)
@@ -98,8 +124,11 @@ def go_build(build: GoBuild, module: Path, out: Path, log: Path) -> None:
 
 def module_dir(module: str, path: str) -> Path:
     """Where the Go module cache holds `path`, as pinned by our wrapper module."""
-    out = run(["go", "list", "-m", "-f", "{{.Dir}}", path], cwd=GO_MODULES / module,
-              env={"GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}).strip()
+    out = run(
+        ["go", "list", "-m", "-f", "{{.Dir}}", path],
+        cwd=GO_MODULES / module,
+        env={"GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"},
+    ).strip()
     if not out:
         run(["go", "mod", "download", path], cwd=GO_MODULES / module)
         return module_dir(module, path)
@@ -112,17 +141,32 @@ def build_pause(bin_dir: Path, versions: Versions, log: Path) -> Path:
     out = bin_dir / f"pause-{digest(source, versions.kubernetes)}"
     if not out.exists():
         if not shutil.which("gcc"):
-            raise AirgapError("gcc is needed to compile the pod sandbox program: "
-                              "apt-get install gcc libc6-dev")
+            raise AirgapError(
+                "gcc is needed to compile the pod sandbox program: apt-get install gcc libc6-dev"
+            )
         with fresh_output(out) as scratch:
-            run(["gcc", "-Os", "-Wall", "-static", f"-DVERSION={versions.kubernetes}",
-                 "-o", scratch / "pause", source], log=log)
+            run(
+                [
+                    "gcc",
+                    "-Os",
+                    "-Wall",
+                    "-static",
+                    f"-DVERSION={versions.kubernetes}",
+                    "-o",
+                    scratch / "pause",
+                    source,
+                ],
+                log=log,
+            )
     return out / "pause"
 
 
 def kubeadm_images(kubeadm: Path, versions: Versions) -> list[str]:
     """The images kubeadm will ask containerd for, as it names them."""
-    out = subprocess.run([str(kubeadm), "config", "images", "list",
-                          "--kubernetes-version", versions.kubernetes],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [str(kubeadm), "config", "images", "list", "--kubernetes-version", versions.kubernetes],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return out.split()

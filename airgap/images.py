@@ -16,15 +16,29 @@ from .run import run
 
 KEY_LABEL = "stsconf.inputs"
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-IPTABLES_NAMES = ("iptables", "iptables-save", "iptables-restore",
-                  "ip6tables", "ip6tables-save", "ip6tables-restore")
-NGINX_DIRS = ("var/lib/nginx/body", "var/lib/nginx/proxy", "var/lib/nginx/fastcgi",
-              "var/lib/nginx/uwsgi", "var/lib/nginx/scgi", "var/log/nginx", "usr/share/nginx/html")
+IPTABLES_NAMES = (
+    "iptables",
+    "iptables-save",
+    "iptables-restore",
+    "ip6tables",
+    "ip6tables-save",
+    "ip6tables-restore",
+)
+NGINX_DIRS = (
+    "var/lib/nginx/body",
+    "var/lib/nginx/proxy",
+    "var/lib/nginx/fastcgi",
+    "var/lib/nginx/uwsgi",
+    "var/lib/nginx/scgi",
+    "var/log/nginx",
+    "usr/share/nginx/html",
+)
 
 
 @dataclass(frozen=True)
 class ImageSpec:
     """What goes into one image: a tree filled by `fill`, described by `inputs` for caching."""
+
     tag: str
     fill: Callable[[Path], None]
     inputs: tuple[str | Path, ...]
@@ -58,9 +72,18 @@ def build(spec: ImageSpec, log: Path) -> str:
 
 
 def image_label(tag: str, label: str) -> str | None:
-    done = subprocess.run(["docker", "image", "inspect", "--format",
-                           f'{{{{ index .Config.Labels "{label}" }}}}', tag],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            "docker",
+            "image",
+            "inspect",
+            "--format",
+            f'{{{{ index .Config.Labels "{label}" }}}}',
+            tag,
+        ],
+        capture_output=True,
+        text=True,
+    )
     return done.stdout.strip() if done.returncode == 0 else None
 
 
@@ -71,12 +94,15 @@ def install(tree: Path, source: Path, path: str, mode: int = 0o755) -> None:
     target.chmod(mode)
 
 
-def static_program_image(tag: str, binary: Path, path: str,
-                         entrypoint: tuple[str, ...] = ()) -> ImageSpec:
+def static_program_image(
+    tag: str, binary: Path, path: str, entrypoint: tuple[str, ...] = ()
+) -> ImageSpec:
     """An image holding one static program at `path`, with users and /tmp."""
+
     def fill(tree: Path) -> None:
         minimalfs.skeleton(tree)
         install(tree, binary, path)
+
     return ImageSpec(tag, fill, (binary, path), entrypoint)
 
 
@@ -86,11 +112,19 @@ def pause_image(tag: str, binary: Path) -> ImageSpec:
 
 def kube_proxy_image(tag: str, binary: Path, donor: Path) -> ImageSpec:
     """kube-proxy with both iptables backends; a wrapper picks the one the node uses."""
+
     def fill(tree: Path) -> None:
         minimalfs.skeleton(tree)
         minimalfs.busybox(donor, tree)
-        minimalfs.copy_programs(donor, tree, ["/usr/sbin/xtables-legacy-multi",
-                                              "/usr/sbin/xtables-nft-multi", "/usr/sbin/conntrack"])
+        minimalfs.copy_programs(
+            donor,
+            tree,
+            [
+                "/usr/sbin/xtables-legacy-multi",
+                "/usr/sbin/xtables-nft-multi",
+                "/usr/sbin/conntrack",
+            ],
+        )
         minimalfs.copy_path(donor, tree, "/usr/lib/x86_64-linux-gnu/xtables")
         for backend in ("legacy", "nft"):
             for name in IPTABLES_NAMES:
@@ -100,22 +134,27 @@ def kube_proxy_image(tag: str, binary: Path, donor: Path) -> ImageSpec:
         for name in IPTABLES_NAMES:
             (tree / "usr/sbin" / name).symlink_to("iptables-wrapper")
         install(tree, binary, "/usr/local/bin/kube-proxy")
+
     return ImageSpec(tag, fill, (binary, FILES / "iptables-wrapper", donor.parent.name))
 
 
 def probe_image(donor: Path) -> ImageSpec:
     """busybox: sh, hostname, nslookup, wget, cat; also the storage helper's image."""
     version = busybox_version(donor)
+
     def fill(tree: Path) -> None:
         minimalfs.skeleton(tree)
         minimalfs.busybox(donor, tree)
-    return ImageSpec(f"{IMAGE_PREFIX}/probe:{version}", fill, (donor.parent.name,),
-                     extra=('CMD ["sh"]',))
+
+    return ImageSpec(
+        f"{IMAGE_PREFIX}/probe:{version}", fill, (donor.parent.name,), extra=('CMD ["sh"]',)
+    )
 
 
 def nginx_image(donor: Path) -> ImageSpec:
     """Debian's nginx serving /usr/share/nginx/html on port 80, with busybox for exec."""
     version = debian_version(donor, "nginx-light")
+
     def fill(tree: Path) -> None:
         minimalfs.skeleton(tree)
         minimalfs.busybox(donor, tree)
@@ -125,33 +164,51 @@ def nginx_image(donor: Path) -> ImageSpec:
         for directory in NGINX_DIRS:
             (tree / directory).mkdir(parents=True, exist_ok=True)
         (tree / "usr/share/nginx/html/index.html").write_text("stsconf nginx\n")
+
     tag = f"{IMAGE_PREFIX}/nginx:{version}"
-    return ImageSpec(tag, fill, (FILES / "nginx.conf", donor.parent.name, version),
-                     ("nginx", "-g", "daemon off;"), extra=("STOPSIGNAL SIGQUIT", "EXPOSE 80"))
+    return ImageSpec(
+        tag,
+        fill,
+        (FILES / "nginx.conf", donor.parent.name, version),
+        ("nginx", "-g", "daemon off;"),
+        extra=("STOPSIGNAL SIGQUIT", "EXPOSE 80"),
+    )
 
 
 def redis_image(donor: Path) -> ImageSpec:
     """Debian's Redis server and redis-cli, with busybox for exec."""
     version = debian_version(donor, "redis-server")
+
     def fill(tree: Path) -> None:
         minimalfs.skeleton(tree)
         minimalfs.busybox(donor, tree)
         minimalfs.copy_programs(donor, tree, ["/usr/bin/redis-server", "/usr/bin/redis-cli"])
         (tree / "data").mkdir()
+
     # No entrypoint, as in the public image's usage: `command: [redis-server, ...]` works on both.
-    return ImageSpec(f"{IMAGE_PREFIX}/redis:{version}", fill, (donor.parent.name, version),
-                     extra=("WORKDIR /data", 'CMD ["redis-server"]', "EXPOSE 6379"))
+    return ImageSpec(
+        f"{IMAGE_PREFIX}/redis:{version}",
+        fill,
+        (donor.parent.name, version),
+        extra=("WORKDIR /data", 'CMD ["redis-server"]', "EXPOSE 6379"),
+    )
 
 
 def registry_image(binary: Path, version: str) -> ImageSpec:
     """distribution's registry; its configuration (htpasswd auth) is mounted at run time."""
+
     def fill(tree: Path) -> None:
         minimalfs.skeleton(tree)
         install(tree, binary, "/usr/local/bin/registry")
         (tree / "var/lib/registry").mkdir(parents=True)
-    return ImageSpec(f"{IMAGE_PREFIX}/registry:{version.lstrip('v')}", fill, (binary,),
-                     ("registry",), extra=('CMD ["serve", "/etc/distribution/config.yml"]',
-                                           "EXPOSE 5000"))
+
+    return ImageSpec(
+        f"{IMAGE_PREFIX}/registry:{version.lstrip('v')}",
+        fill,
+        (binary,),
+        ("registry",),
+        extra=('CMD ["serve", "/etc/distribution/config.yml"]', "EXPOSE 5000"),
+    )
 
 
 def debian_version(donor: Path, package: str) -> str:
@@ -161,6 +218,7 @@ def debian_version(donor: Path, package: str) -> str:
 
 
 def busybox_version(donor: Path) -> str:
-    banner = subprocess.run(["chroot", str(donor), "/bin/busybox"], capture_output=True,
-                            text=True).stdout.split()
+    banner = subprocess.run(
+        ["chroot", str(donor), "/bin/busybox"], capture_output=True, text=True
+    ).stdout.split()
     return banner[1].lstrip("v") if len(banner) > 1 else "latest"

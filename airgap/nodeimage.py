@@ -62,6 +62,7 @@ ENTRYPOINT {entrypoint}
 @dataclass(frozen=True)
 class NodeInputs:
     """Everything the node image is made of, as plain paths and names."""
+
     kubernetes_version: str
     rootfs: Path
     kind_base_files: Path  # images/base/files in the kind module
@@ -77,8 +78,14 @@ def node_tag(version: str) -> str:
 
 def build_node_image(inputs: NodeInputs, log: Path) -> str:
     tag = node_tag(inputs.kubernetes_version)
-    key = digest(STAGE_DOCKERFILE, Path(__file__), repr(inputs), *inputs.programs.values(), FILES,
-                 *image_ids(inputs.images))
+    key = digest(
+        STAGE_DOCKERFILE,
+        Path(__file__),
+        repr(inputs),
+        *inputs.programs.values(),
+        FILES,
+        *image_ids(inputs.images),
+    )
     if image_label(tag, KEY_LABEL) == key:
         return tag
     rootfs_image = import_rootfs(inputs.rootfs, log)
@@ -105,15 +112,22 @@ def build_stage(inputs: NodeInputs, rootfs_image: str, key: str, log: Path) -> s
         context = Path(tmp)
         shutil.copytree(inputs.kind_base_files, context / "kind-base")
         fill_node_files(context / "node", inputs)
-        (context / "Dockerfile").write_text(STAGE_DOCKERFILE.format(
-            rootfs_image=rootfs_image, pause_image=inputs.pause_image, entrypoint=ENTRYPOINT))
+        (context / "Dockerfile").write_text(
+            STAGE_DOCKERFILE.format(
+                rootfs_image=rootfs_image, pause_image=inputs.pause_image, entrypoint=ENTRYPOINT
+            )
+        )
         run(["docker", "build", "-t", tag, "--label", f"{KEY_LABEL}={key}", context], log=log)
     return tag
 
 
 def fill_node_files(node: Path, inputs: NodeInputs) -> None:
-    places = {"kubeadm": "usr/bin", "kubelet": "usr/bin", "kubectl": "usr/bin",
-              "crictl": "usr/local/bin"}
+    places = {
+        "kubeadm": "usr/bin",
+        "kubelet": "usr/bin",
+        "kubectl": "usr/bin",
+        "crictl": "usr/local/bin",
+    }
     for name, program in inputs.programs.items():
         target = node / places[name] / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +138,8 @@ def fill_node_files(node: Path, inputs: NodeInputs) -> None:
     shutil.copyfile(FILES / "default-cni.yaml", node / "kind/manifests/default-cni.yaml")
     storage = string.Template((FILES / "default-storage.yaml.in").read_text())
     (node / "kind/manifests/default-storage.yaml").write_text(
-        storage.substitute(inputs.storage_images))
+        storage.substitute(inputs.storage_images)
+    )
     (node / "etc/cni/net.d").mkdir(parents=True)
     shutil.copyfile(FILES / "10-bridge.conflist", node / "etc/cni/net.d/10-bridge.conflist")
 
@@ -132,19 +147,49 @@ def fill_node_files(node: Path, inputs: NodeInputs) -> None:
 def preload_images(stage: str, images: list[str], tag: str, key: str, log: Path) -> None:
     """Import images into containerd inside a stage container, then commit it as the node image."""
     # --init reaps containerd once stopped, so "no containerd process" can be waited for.
-    container = run(["docker", "run", "-d", "--init", "--privileged", "--entrypoint=sleep",
-                     stage, "infinity"]).strip()
+    container = run(
+        ["docker", "run", "-d", "--init", "--privileged", "--entrypoint=sleep", stage, "infinity"]
+    ).strip()
     try:
         exec_in(container, "sh", "-c", "containerd >/var/log/containerd-build.log 2>&1 &")
         wait_for_containerd(container)
         with subprocess.Popen(["docker", "save", *images], stdout=subprocess.PIPE) as save:
-            run(["docker", "exec", "-i", container, "ctr", "--namespace=k8s.io", "images", "import",
-                 "--label=io.cri-containerd.pinned=pinned", "--all-platforms", "--no-unpack",
-                 "--digests", "-"], stdin=save.stdout, log=log)
+            run(
+                [
+                    "docker",
+                    "exec",
+                    "-i",
+                    container,
+                    "ctr",
+                    "--namespace=k8s.io",
+                    "images",
+                    "import",
+                    "--label=io.cri-containerd.pinned=pinned",
+                    "--all-platforms",
+                    "--no-unpack",
+                    "--digests",
+                    "-",
+                ],
+                stdin=save.stdout,
+                log=log,
+            )
         check_preloaded(container, images)
         stop_containerd(container)
-        run(["docker", "commit", "--change", f"ENTRYPOINT {ENTRYPOINT}", "--change", "CMD []",
-             "--change", f"LABEL {KEY_LABEL}={key}", container, tag], log=log)
+        run(
+            [
+                "docker",
+                "commit",
+                "--change",
+                f"ENTRYPOINT {ENTRYPOINT}",
+                "--change",
+                "CMD []",
+                "--change",
+                f"LABEL {KEY_LABEL}={key}",
+                container,
+                tag,
+            ],
+            log=log,
+        )
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True)
 
@@ -163,8 +208,12 @@ def stop_containerd(container: str) -> None:
 
 
 def until_succeeds(call: Callable[..., object], *args: str) -> None:
-    waiting = Retrying(stop=stop_after_delay(CONTAINERD_TIMEOUT_S), wait=wait_fixed(0.2),
-                       retry=retry_if_exception_type(AirgapError), reraise=True)
+    waiting = Retrying(
+        stop=stop_after_delay(CONTAINERD_TIMEOUT_S),
+        wait=wait_fixed(0.2),
+        retry=retry_if_exception_type(AirgapError),
+        reraise=True,
+    )
     waiting(call, *args)
 
 

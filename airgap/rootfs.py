@@ -13,16 +13,25 @@ from .errors import AirgapError
 from .run import require_root, run
 
 APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
-TRIMMED = ("var/lib/apt/lists", "var/cache/apt", "usr/share/doc", "usr/share/man",
-           "usr/share/info", "usr/share/locale", "var/log")
+TRIMMED = (
+    "var/lib/apt/lists",
+    "var/cache/apt",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/locale",
+    "var/log",
+)
 
 
 def debian_mirror() -> str:
     """The Debian archive URI configured for apt on this machine."""
     mirror = mirror_in(apt_source_texts())
     if not mirror:
-        raise AirgapError("No Debian archive is configured for apt (/etc/apt/sources.list*): "
-                          "debootstrap needs one to build the node's root filesystem.")
+        raise AirgapError(
+            "No Debian archive is configured for apt (/etc/apt/sources.list*): "
+            "debootstrap needs one to build the node's root filesystem."
+        )
     return mirror
 
 
@@ -62,8 +71,18 @@ def rootfs(cache: Path, name: str, packages: tuple[str, ...], log: Path) -> Path
         debs = cache / "debs"
         debs.mkdir(parents=True, exist_ok=True)
         with fresh_output(final) as scratch:
-            run(["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
-                 f"--cache-dir={debs}", DEBIAN_SUITE, scratch / "root", mirror], log=log)
+            run(
+                [
+                    "debootstrap",
+                    "--variant=minbase",
+                    f"--include={','.join(packages)}",
+                    f"--cache-dir={debs}",
+                    DEBIAN_SUITE,
+                    scratch / "root",
+                    mirror,
+                ],
+                log=log,
+            )
             trim(scratch / "root")
     return final / "root"
 

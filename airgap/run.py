@@ -31,25 +31,33 @@ def run(
         if log:
             code, stdout, failure = run_logged(args, cwd, full_env, stdin, log)
         else:
-            done = subprocess.run(args, cwd=cwd, env=full_env, stdin=stdin,
-                                  capture_output=True, text=True)
+            done = subprocess.run(
+                args, cwd=cwd, env=full_env, stdin=stdin, capture_output=True, text=True
+            )
             code, stdout, failure = done.returncode, done.stdout, done.stdout + done.stderr
     except FileNotFoundError:
         raise AirgapError(f"`{args[0]}` is not installed or not on PATH") from None
     if code != 0:
         where = f" (full log: {log})" if log else ""
-        raise AirgapError(f"`{' '.join(args[:4])} ...` failed with exit code "
-                          f"{code}{where}:\n{tail(failure)}")
+        raise AirgapError(
+            f"`{' '.join(args[:4])} ...` failed with exit code {code}{where}:\n{tail(failure)}"
+        )
     return stdout
 
 
-def run_logged(args: list[str], cwd: Path | None, env: Mapping[str, str] | None,
-               stdin: IO[bytes] | None, log: Path) -> tuple[int, str, str]:
+def run_logged(
+    args: list[str],
+    cwd: Path | None,
+    env: Mapping[str, str] | None,
+    stdin: IO[bytes] | None,
+    log: Path,
+) -> tuple[int, str, str]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         start = out.tell()
-        code = subprocess.run(args, cwd=cwd, env=env, stdin=stdin, stdout=out,
-                              stderr=subprocess.STDOUT).returncode
+        code = subprocess.run(
+            args, cwd=cwd, env=env, stdin=stdin, stdout=out, stderr=subprocess.STDOUT
+        ).returncode
     with open(log, "rb") as written:
         written.seek(start)
         return code, "", written.read().decode(errors="replace")
@@ -63,8 +71,12 @@ def require_root(purpose: str, otherwise: str = "") -> None:
 def succeeds(argv: Sequence[str]) -> bool:
     """True when argv runs and exits 0; its output is discarded."""
     try:
-        return subprocess.run(list(argv), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL).returncode == 0
+        return (
+            subprocess.run(
+                list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            ).returncode
+            == 0
+        )
     except FileNotFoundError:
         return False
 

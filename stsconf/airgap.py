@@ -6,7 +6,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_AIRGAP_FILE = Path.home() / ".cache" / "stsconf" / "airgap" / "airgap.json"
+from airgap.config import manifest_path
+
+# Where `python -m airgap build` writes its result (it honours STSCONF_CACHE).
+DEFAULT_AIRGAP_FILE = manifest_path()
 
 
 class AirgapError(ValueError):
