@@ -18,6 +18,7 @@ WRAPPER_SOURCE = Path(__file__).resolve().parent / "capfilter-runc"
 WRAPPER = Path("/usr/local/libexec/stsconf-capfilter-runc")
 WRAPPER_RUNTIME = "stsconf-capfilter"
 DAEMON_JSON = Path("/etc/docker/daemon.json")
+DOCKER_SOCKET = Path("/var/run/docker.sock")
 START_TIMEOUT_S = 60
 
 
@@ -45,6 +46,7 @@ def ensure_engine(log_dir: Path) -> str:
     if docker_ready():
         check_running_engine(missing)
         return "Docker engine already running"
+    check_socket_access()
     require_root(
         "No Docker engine is running, and installing or starting one",
         otherwise=", or start Docker yourself (for example `sudo systemctl start docker`)",
@@ -56,6 +58,16 @@ def ensure_engine(log_dir: Path) -> str:
     start_dockerd(log_dir / "dockerd.log")
     note = f"; capability filter for missing capabilities {missing}" if missing else ""
     return f"Docker engine started{note}"
+
+
+def check_socket_access() -> None:
+    """A daemon that runs but refuses this user is not one to start again."""
+    if DOCKER_SOCKET.exists() and not os.access(DOCKER_SOCKET, os.R_OK | os.W_OK):
+        raise AirgapError(
+            f"Docker is running but this user may not use it ({DOCKER_SOCKET}): add the user "
+            f"to the docker group (`sudo usermod -aG docker $USER`, then log in again) or run "
+            f"this command as root."
+        )
 
 
 def ensure_modules_dir() -> None:
