@@ -1,8 +1,8 @@
-"""What a namespace looks like when something went wrong: pods, events, container logs."""
+"""What a namespace looks like when something went wrong: events, pods, container logs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
@@ -39,27 +39,36 @@ def describe_event(event: Mapping[str, Any]) -> str:
 
 
 def namespace_report(kube: Kube, namespace: str) -> str:
-    """Pods, events, claims and the tail of every container's log, as plain text."""
+    """Events, pods, claims and the tail of every container's log, as plain text."""
+    return "\n".join(
+        f"== {title} ==\n{text}" for title, text in namespace_sections(kube, namespace)
+    )
+
+
+def namespace_sections(kube: Kube, namespace: str) -> list[tuple[str, str]]:
+    """The same as (title, text) pairs: events first, then pods, claims and container logs."""
     try:
         pods = list_items(kube.core.list_namespaced_pod, namespace)
         events = list_items(kube.core.list_namespaced_event, namespace)
         claims = list_items(kube.core.list_namespaced_persistent_volume_claim, namespace)
     except Exception as error:  # noqa: BLE001 - diagnostics must never hide the real failure
-        return f"(could not read namespace {namespace}: {error})"
+        return [(f"namespace {namespace}", f"(could not read namespace {namespace}: {error})")]
     events.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
     sections = [
-        f"== pods in {namespace} ==",
-        *(describe_pod(p) for p in pods),
-        f"== persistent volume claims in {namespace} ==",
-        *(_describe_claim(c) for c in claims),
-        f"== events in {namespace} ==",
-        *(describe_event(e) for e in events),
+        (f"events in {namespace}", _lines(describe_event(e) for e in events)),
+        (f"pods in {namespace}", _lines(describe_pod(p) for p in pods)),
+        (f"persistent volume claims in {namespace}", _lines(_describe_claim(c) for c in claims)),
     ]
     for pod in pods:
+        name = pod["metadata"]["name"]
         for container in (pod.get("spec") or {}).get("containers") or []:
-            sections.append(f"== log of {pod['metadata']['name']}/{container['name']} ==")
-            sections.append(_log_tail(kube, namespace, pod["metadata"]["name"], container["name"]))
-    return "\n".join(sections)
+            log = _log_tail(kube, namespace, name, container["name"])
+            sections.append((f"log of {name}/{container['name']}", log))
+    return sections
+
+
+def _lines(lines: Iterable[str]) -> str:
+    return "\n".join(lines) or "(none)"
 
 
 def _describe_claim(claim: Mapping[str, Any]) -> str:

@@ -1,9 +1,10 @@
-"""Read the StatefulSet under test, its Service and its claim templates from a YAML manifest."""
+"""Read the StatefulSet under test, its Service, its claim templates and its declared data probe
+from a YAML manifest."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,14 @@ from typing import Any
 import yaml
 
 Obj = dict[str, Any]
+
+# The data probe a StatefulSet may declare through annotations on its own metadata.
+ANNOTATION_PREFIX = "stsconf.io/"
+PROBE_WRITE = "stsconf.io/probe-write"  # shell commands that store $STSCONF_VALUE
+PROBE_READ = "stsconf.io/probe-read"  # shell commands that print the stored value
+PROBE_CONTAINER = "stsconf.io/probe-container"  # where they run (default: the first container)
+PROBE_HTTP_PATH = "stsconf.io/probe-http-path"  # also read the value back over HTTP at this path
+PROBE_ANNOTATIONS = (PROBE_WRITE, PROBE_READ, PROBE_CONTAINER, PROBE_HTTP_PATH)
 
 
 class ManifestError(ValueError):
@@ -23,6 +32,17 @@ class ClaimTemplate:
     storage: str
     access_modes: tuple[str, ...]
     mount_path: str | None  # where the first container mounts it
+
+
+@dataclass(frozen=True)
+class ProbeDeclaration:
+    """How the suite puts a value into a pod's data and reads it back, as the manifest says."""
+
+    container: str  # the container the probe runs in
+    write: str | None = None  # the app's own shell commands; None: the marker-file probe
+    read: str | None = None
+    http_path: str | None = None  # read the value back over HTTP too, from another pod
+    declared: bool = False  # any stsconf.io/probe-* annotation: the pods keep data
 
 
 @dataclass(frozen=True)
@@ -63,17 +83,55 @@ class Manifest:
         return tuple(self._claim_template(t) for t in templates)
 
     @property
-    def data_mount_path(self) -> str | None:
-        """The directory meant to hold the pod's persistent data.
+    def annotations(self) -> dict[str, str]:
+        """The StatefulSet's own annotations (not its pod template's)."""
+        metadata = self.statefulset.get("metadata") or {}
+        return {str(k): str(v) for k, v in (metadata.get("annotations") or {}).items()}
 
-        The first claim template's mount path; without claim templates, the first mount of the
-        first container (that is where a claim would have been expected).
+    @property
+    def probe(self) -> ProbeDeclaration:
+        return probe_declaration(self.annotations, self.container_names)
+
+    @property
+    def storage_not_applicable(self) -> str | None:
+        """Why the storage properties do not apply to this StatefulSet, or None when they do.
+
+        They apply when it has claim templates, or declares a data probe (its pods keep data
+        that must persist, so missing claim templates are a failure, not a choice).
         """
-        for template in self.claim_templates:
-            if template.mount_path:
-                return template.mount_path
-        mounts = self._first_container().get("volumeMounts") or []
-        return str(mounts[0]["mountPath"]) if mounts else None
+        if self.claim_templates or self.probe.declared:
+            return None
+        return (
+            f"not applicable: StatefulSet {self.statefulset_name} has no volumeClaimTemplates "
+            f"and declares no data probe ({ANNOTATION_PREFIX}probe-* annotations), "
+            "so it promises no per-pod storage"
+        )
+
+    @property
+    def container_names(self) -> tuple[str, ...]:
+        return tuple(str(c.get("name", "")) for c in self.pod_spec.get("containers") or [])
+
+    @property
+    def image(self) -> str:
+        """The first container's image: the image under test unless --image says otherwise."""
+        return str(self._first_container().get("image", ""))
+
+    def volume_mounts(self, container: str) -> list[Obj]:
+        for candidate in self.pod_spec.get("containers") or []:
+            if candidate.get("name") == container:
+                return [dict(m) for m in candidate.get("volumeMounts") or []]
+        return []
+
+    def data_directories(self, container: str) -> tuple[str, ...]:
+        """Where `container` keeps data: the mount paths of the claim templates it mounts;
+        without claim templates, its writable mounts (where claims were to be expected)."""
+        mounts = self.volume_mounts(container)
+        if self.claim_templates:
+            names = {template.name for template in self.claim_templates}
+            chosen = [m for m in mounts if m.get("name") in names]
+        else:
+            chosen = [m for m in mounts if not m.get("readOnly")]
+        return tuple(str(m["mountPath"]) for m in chosen)
 
     @property
     def http_port(self) -> int:
@@ -143,6 +201,61 @@ def label_selector(selector: Mapping[str, Any]) -> str:
     return ",".join(terms)
 
 
+def probe_declaration(
+    annotations: Mapping[str, str], containers: Sequence[str]
+) -> ProbeDeclaration:
+    """Read the stsconf.io/probe-* annotations; raise ManifestError when they do not make sense."""
+    unknown = sorted(
+        key
+        for key in annotations
+        if key.startswith(ANNOTATION_PREFIX) and key not in PROBE_ANNOTATIONS
+    )
+    if unknown:
+        raise ManifestError(
+            f"unknown annotation {', '.join(unknown)}; known: {', '.join(PROBE_ANNOTATIONS)}"
+        )
+    values = {key: annotations[key].strip() for key in PROBE_ANNOTATIONS if key in annotations}
+    empty = [key for key, value in values.items() if not value]
+    if empty:
+        raise ManifestError(f"annotation {', '.join(empty)} is empty")
+    write, read = values.get(PROBE_WRITE), values.get(PROBE_READ)
+    if (write is None) != (read is None):
+        given, missing = (PROBE_WRITE, PROBE_READ) if write else (PROBE_READ, PROBE_WRITE)
+        raise ManifestError(f"annotation {given} needs {missing} too: the probe writes and reads")
+    container = values.get(PROBE_CONTAINER, containers[0] if containers else "")
+    if container not in containers:
+        raise ManifestError(
+            f"annotation {PROBE_CONTAINER}: no container {container!r} "
+            f"(the pods have {', '.join(containers)})"
+        )
+    http_path = values.get(PROBE_HTTP_PATH)
+    if http_path is not None and not http_path.startswith("/"):
+        raise ManifestError(f"annotation {PROBE_HTTP_PATH} must start with '/'; got {http_path!r}")
+    return ProbeDeclaration(container, write, read, http_path, declared=bool(values))
+
+
+def image_name(image: str) -> str:
+    """The name of an image without registry, path, tag or digest: redis:7.2 -> redis."""
+    return image.split("@")[0].rsplit("/", 1)[-1].split(":")[0]
+
+
+def default_image(manifest: Manifest, airgap_images: Mapping[str, str] | None) -> str:
+    """The image under test when --image is not given: the manifest's own; in air-gapped mode
+    the build's image of the same name (images.<name> in airgap.json)."""
+    if not manifest.image:
+        raise ManifestError(f"manifest {manifest.path}: the first container has no image")
+    if airgap_images is None:
+        return manifest.image
+    name = image_name(manifest.image)
+    if name not in airgap_images:
+        raise ManifestError(
+            f"--airgap: the manifest's image {manifest.image} has no air-gapped build "
+            f"(no images.{name} in airgap.json; built: {', '.join(sorted(airgap_images))}); "
+            "pass --image"
+        )
+    return airgap_images[name]
+
+
 def load_manifest(path: Path) -> Manifest:
     try:
         documents = tuple(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
@@ -176,4 +289,9 @@ def parse_manifest(path: Path, documents: tuple[Obj, ...]) -> Manifest:
         )
     if not (spec.get("template") or {}).get("spec", {}).get("containers"):
         raise ManifestError(f"StatefulSet in {path} has no containers")
-    return Manifest(path, documents, statefulset, services[0])
+    manifest = Manifest(path, documents, statefulset, services[0])
+    try:
+        probe_declaration(manifest.annotations, manifest.container_names)
+    except ManifestError as error:
+        raise ManifestError(f"StatefulSet in {path}: {error}") from None
+    return manifest

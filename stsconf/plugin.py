@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,18 +15,36 @@ import pytest
 from stsconf import cluster as clusters
 from stsconf.airgap import DEFAULT_AIRGAP_FILE, Airgap, AirgapError, load_airgap
 from stsconf.cluster import ClusterInfo, ClusterUnavailable
-from stsconf.diagnostics import namespace_report
-from stsconf.manifest import Manifest, ManifestError, load_manifest
+from stsconf.diagnostics import namespace_sections
+from stsconf.environment import node_container_images
+from stsconf.kind_config import session_cluster
+from stsconf.manifest import Manifest, ManifestError, default_image, load_manifest
+from stsconf.matrix import RunResults, matrix_html, record_report
 from stsconf.namespaces import create_fresh_namespace, delete_namespace, wait_until_gone
 from stsconf.probe import Probe
-from stsconf.report import Observations, diagnostics_extra, to_extras
+from stsconf.pull_secret import (
+    PullSecretError,
+    RegistryCredentials,
+    create_pull_secret,
+    credentials_from_options,
+    with_pull_secret,
+)
+from stsconf.report import (
+    Observations,
+    diagnostics_extra,
+    failure_extra,
+    manifest_html,
+    report_style,
+    to_extras,
+)
 from stsconf.rest import Kube
 from stsconf.statefulset import StatefulSetUnderTest, Timeouts
 
 DEFAULT_MANIFEST = Path(__file__).resolve().parent.parent / "manifests" / "web.yaml"
-DEFAULT_IMAGE = "nginx:1.27"
 DEFAULT_PROBE_IMAGE = "busybox:1.36"
 REPORT_TITLE = "StatefulSet guarantees on a kind cluster"
+
+pytest_plugins = ["stsconf.registry_plugin"]  # --registry-* options, password leak check
 
 
 @dataclass(frozen=True)
@@ -37,6 +56,8 @@ class Settings:
     existing_kubeconfig: Path | None
     keep_namespaces: bool
     timeouts: Timeouts
+    # --registry-*: a pull secret in each namespace, listed in the StatefulSet
+    pull_credentials: RegistryCredentials | None = None
 
 
 @dataclass
@@ -50,6 +71,7 @@ class Cluster:
 SETTINGS = pytest.StashKey[Settings]()
 CLUSTER = pytest.StashKey[Cluster]()
 OBSERVATIONS = pytest.StashKey[Observations]()
+RESULTS = pytest.StashKey[RunResults]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -63,7 +85,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--image",
         default=None,
-        help=f"image for the StatefulSet's containers (default {DEFAULT_IMAGE})",
+        help="image for the StatefulSet's containers (default: the manifest's own image; "
+        "with --airgap, the build's image of that name)",
     )
     group.addoption(
         "--probe-image",
@@ -117,7 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "selftest: runs the suite against broken manifests")
     try:
         settings = _settings(config)
-    except (ManifestError, AirgapError) as error:
+    except (ManifestError, AirgapError, PullSecretError) as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS] = settings
     _describe_environment(
@@ -127,6 +150,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "Image under test": settings.image,
             "Probe image": settings.probe_image,
             **_airgap_entries(settings.airgap),
+            **_pull_secret_entries(settings.pull_credentials),
         },
     )
 
@@ -140,19 +164,25 @@ def _settings(config: pytest.Config) -> Settings:
         option.kind_kubectl_bin = option.kind_kubectl_bin or str(airgap.kubectl_bin)
     option.kind_bin = option.kind_bin or shutil.which("kind")
     option.kind_kubectl_bin = option.kind_kubectl_bin or shutil.which("kubectl")
-    image = option.image or (airgap.nginx_image if airgap else DEFAULT_IMAGE)
+    manifest = load_manifest(option.manifest)
+    image = option.image or default_image(manifest, airgap.images if airgap else None)
     probe_image = option.probe_image or (airgap.probe_image if airgap else DEFAULT_PROBE_IMAGE)
     existing = option.existing_kubeconfig
     if existing is not None and not existing.is_file():
         raise ManifestError(f"--existing-kubeconfig: {existing} does not exist")
+    credentials = credentials_from_options(
+        option.registry_server, option.registry_user, option.registry_password_env, os.environ
+    )
+    manifest = manifest.with_image(image)
     return Settings(
-        manifest=load_manifest(option.manifest).with_image(image),
+        manifest=with_pull_secret(manifest) if credentials else manifest,
         image=image,
         probe_image=probe_image,
         airgap=airgap,
         existing_kubeconfig=existing,
         keep_namespaces=option.keep_namespaces,
         timeouts=Timeouts(pods=option.pod_timeout, dns=option.dns_timeout),
+        pull_credentials=credentials,
     )
 
 
@@ -164,6 +194,10 @@ def _airgap_entries(airgap: Airgap | None) -> dict[str, str]:
         f"node image {airgap.node_image}"
     )
     return {"Air-gapped build": summary}
+
+
+def _pull_secret_entries(credentials: RegistryCredentials | None) -> dict[str, str]:
+    return {"Pull secret": credentials.describe()} if credentials else {}
 
 
 def _describe_environment(config: pytest.Config, entries: dict[str, str]) -> None:
@@ -178,6 +212,25 @@ def _describe_environment(config: pytest.Config, entries: dict[str, str]) -> Non
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_report_title(report: Any) -> None:
     report.title = REPORT_TITLE
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_summary(prefix: list[str], session: pytest.Session) -> None:
+    """The property matrix (from this run's outcomes) and the manifest, above all else."""
+    config = session.config
+    results = config.stash.get(RESULTS, RunResults())
+    prefix[:0] = [
+        report_style(),
+        matrix_html(results),
+        manifest_html(config.stash[SETTINGS].manifest),
+    ]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:
+    """No empty log box under tests that printed nothing."""
+    if data == ["No log output captured."]:
+        data.clear()
 
 
 # Fixtures
@@ -206,7 +259,7 @@ def cluster(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Clus
             "Cluster": info.created_by,
             "Kubernetes server": f"{info.server_version} at {info.server}",
             "kind": info.kind_version,
-            "Node image": info.node_image,
+            "Node image": node_container_images(kube) or info.node_image,
             "Nodes": clusters.describe_nodes(kube),
         },
     )
@@ -235,7 +288,9 @@ def _kind_cluster(request: pytest.FixtureRequest, settings: Settings) -> Cluster
     kind_bin = Path(option.kind_bin) if option.kind_bin else None
     if kind_bin is None or not kind_bin.is_file():
         raise ClusterUnavailable("no kind binary: put kind on PATH, or pass --kind-bin or --airgap")
-    images = [settings.image, settings.probe_image]
+    # with --registry-*, the nodes pull the image under test with the pull secret
+    under_test = [] if settings.pull_credentials else [settings.image]
+    images = [*under_test, settings.probe_image]
     missing = [image for image in images if not clusters.docker_has_image(image)]
     if settings.airgap and missing:
         raise ClusterUnavailable(f"images of the air-gapped build missing in Docker: {missing}")
@@ -264,6 +319,13 @@ def _kind_cluster(request: pytest.FixtureRequest, settings: Settings) -> Cluster
     )
 
 
+@pytest.fixture(scope="session")
+def kind_cluster(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """pytest-kind's fixture of this name, overridden: the same KindCluster and options, and
+    the suite's kind config (containerd reaches the registry tests' registry)."""
+    yield from session_cluster(request.config.option)
+
+
 def _last_captured_error_line(config: pytest.Config) -> str:
     """pytest-kind lets kind write to our stderr; pick kind's own ERROR line out of it."""
     capture = config.pluginmanager.getplugin("capturemanager")
@@ -286,6 +348,21 @@ def _with_server_version(info: ClusterInfo, kube: Kube) -> ClusterInfo:
 
 
 @pytest.fixture(scope="session")
+def load_image(
+    request: pytest.FixtureRequest, cluster: Cluster, settings: Settings
+) -> Callable[[str], None]:
+    """Load a Docker image into the kind cluster this session created, as the images under
+    test are (e.g. an example's); on an existing cluster, images are its owner's business."""
+    option = request.config.option
+
+    def load(image: str) -> None:
+        if settings.existing_kubeconfig is None and clusters.docker_has_image(image):
+            clusters.load_image(Path(option.kind_bin), option.cluster_name, image)
+
+    return load
+
+
+@pytest.fixture(scope="session")
 def namespace_sweeper(cluster: Cluster, settings: Settings) -> Iterator[set[str]]:
     """Namespaces deleted during the session; at its end, wait until they are really gone."""
     deleted: set[str] = set()
@@ -303,6 +380,8 @@ def namespace(
     """A fresh namespace for this test module, deleted with its claims afterwards."""
     name = create_fresh_namespace(cluster.kube, request.node.nodeid)
     cluster.namespaces[request.node.nodeid] = name
+    if settings.pull_credentials:
+        create_pull_secret(cluster.kube, name, settings.pull_credentials)
     yield name
     if not settings.keep_namespaces:
         delete_namespace(cluster.kube, name)
@@ -342,7 +421,11 @@ def observe(request: pytest.FixtureRequest) -> Observations:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
+    error = call.excinfo.value if call.excinfo else None
+    record_report(item.config.stash.setdefault(RESULTS, RunResults()), item, report, error)
     extras = []
+    if report.failed and error is not None:
+        extras.append(failure_extra(error))  # what was expected and seen, first
     if report.when == "call" and OBSERVATIONS in item.stash:
         extras += to_extras(item.stash[OBSERVATIONS])
     if report.failed:
@@ -354,9 +437,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _namespace_diagnostics(item: pytest.Item) -> str | None:
+def _namespace_diagnostics(item: pytest.Item) -> list[tuple[str, str]] | None:
     handle = item.config.stash.get(CLUSTER, None)
     module = item.getparent(pytest.Module)
     if handle is None or module is None or module.nodeid not in handle.namespaces:
         return None
-    return namespace_report(handle.kube, handle.namespaces[module.nodeid])
+    return namespace_sections(handle.kube, handle.namespaces[module.nodeid])

@@ -15,6 +15,7 @@ from typing import Any
 from kubernetes import client, config, utils
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
+from kubernetes.stream.ws_client import ERROR_CHANNEL
 
 from stsconf.manifest import Manifest
 
@@ -107,9 +108,15 @@ def delete_pod(kube: Kube, name: str, namespace: str, grace_seconds: int | None 
 
 
 def exec_in_pod(
-    kube: Kube, pod: str, namespace: str, command: Sequence[str], timeout: float = 30
+    kube: Kube,
+    pod: str,
+    namespace: str,
+    command: Sequence[str],
+    timeout: float = 30,
+    container: str | None = None,
 ) -> ExecResult:
-    """Run `command` in the pod's first container and collect its output and exit code."""
+    """Run `command` in the pod (its first container unless `container` names another) and
+    collect its output and exit code; why it did not run or finish goes into stderr."""
     session = stream(
         kube.core.connect_get_namespaced_pod_exec,
         pod,
@@ -120,20 +127,33 @@ def exec_in_pod(
         stdout=True,
         tty=False,
         _preload_content=False,
+        **({"container": container} if container else {}),
     )
     try:
         session.run_forever(timeout=timeout)
         stdout, stderr = session.read_stdout(timeout=0), session.read_stderr(timeout=0)
-        code = _exit_code(session)
+        finished = not session.is_open()
+        status = session.read_channel(ERROR_CHANNEL) if finished else ""
     finally:
         session.close()
-    return ExecResult(tuple(command), code, stdout, stderr)
+    if not finished:
+        return ExecResult(
+            tuple(command), -1, stdout, stderr + f"(did not finish in {timeout:.0f}s)"
+        )
+    code, problem = exit_status(status)
+    return ExecResult(tuple(command), code, stdout, stderr + problem)
 
 
-def _exit_code(session: Any) -> int:
-    """The command's exit code; -1 when it did not finish or failed to start."""
+def exit_status(status: str) -> tuple[int, str]:
+    """The exit code from the exec error channel's Status, and why, when the command did not
+    run at all (exit code -1 then)."""
     try:
-        code = session.returncode
-    except (KeyError, IndexError, TypeError, ValueError):
-        return -1
-    return -1 if code is None else int(code)
+        parsed = json.loads(status) if status.strip() else {}
+    except json.JSONDecodeError:
+        return -1, status
+    if parsed.get("status") == "Success":
+        return 0, ""
+    for cause in (parsed.get("details") or {}).get("causes") or []:
+        if cause.get("reason") == "ExitCode":
+            return int(cause.get("message", -1)), ""
+    return -1, str(parsed.get("message") or status or "(no exit status)")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import shlex
+import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from stsconf import rest, storage, wait
+from stsconf.dataprobe import (
+    DataProbe,
+    ProbeRun,
+    Stored,
+    data_probe,
+    pod_report,
+    read_value,
+    store_value,
+)
 from stsconf.diagnostics import namespace_report
 from stsconf.manifest import Manifest
 from stsconf.rest import ExecResult, Kube
@@ -38,8 +47,14 @@ class StatefulSetUnderTest:
     manifest: Manifest
     timeouts: Timeouts
     startup: Timeline = field(default_factory=Timeline)
-    # Text written into each pod's data directory, by pod name (see write_identity).
+    # The value last stored into each pod's data, by pod name (see write_data).
     written: dict[str, str] = field(default_factory=dict)
+    data_probe: DataProbe = field(init=False)
+    run_token: str = field(default_factory=lambda: secrets.token_hex(4))
+    writes: int = 0
+
+    def __post_init__(self) -> None:
+        self.data_probe = data_probe(self.manifest)
 
     @property
     def name(self) -> str:
@@ -145,21 +160,28 @@ class StatefulSetUnderTest:
             for template in self.manifest.claim_templates
         ]
 
-    def exec(self, pod: str, command: Sequence[str]) -> ExecResult:
-        return rest.exec_in_pod(self.kube, pod, self.namespace, command)
+    def exec(self, pod: str, command: Sequence[str], container: str | None = None) -> ExecResult:
+        return rest.exec_in_pod(self.kube, pod, self.namespace, command, container=container)
 
-    # Data in the pods' persistent directory
+    # Data in the pods' persistent storage, through the data probe
 
-    def write_identity(self, pod: str, directory: str) -> ExecResult:
-        """Write the pod's `hostname` into index.html under `directory` and read it back."""
-        path = shlex.quote(f"{directory.rstrip('/')}/index.html")
-        result = self.exec(pod, ["sh", "-c", f"hostname > {path} && sync && cat {path}"])
-        if result.ok:
-            self.written[pod] = result.stdout.strip()
-        return result
+    def write_data(self, pod: str) -> Stored:
+        """Store a fresh value unique to `pod` and read it straight back; when that fails,
+        the problem also holds the pod's events and logs."""
+        self.writes += 1
+        stored = store_value(
+            self.data_probe, self.exec, pod, f"{pod}:{self.run_token}:{self.writes}"
+        )
+        if stored.problem:
+            return replace(stored, problem=f"{stored.problem}\n{self.pod_report(pod)}")
+        self.written[pod] = stored.value
+        return stored
 
-    def read_identity(self, pod: str, directory: str) -> ExecResult:
-        return self.exec(pod, ["cat", f"{directory.rstrip('/')}/index.html"])
+    def read_data(self, pod: str) -> ProbeRun:
+        return read_value(self.data_probe, self.exec, pod)
+
+    def pod_report(self, pod: str) -> str:
+        return pod_report(self.kube, self.namespace, pod)
 
     # Claims and volumes
 

@@ -1,7 +1,7 @@
 """Pod timelines recorded from a watch, and the ordering rules a StatefulSet promises.
 
 Everything here is plain data and pure functions so that it can be unit tested and
-rendered later (tables today, an SVG timeline tomorrow).
+rendered later (an event table and an SVG picture, see svg_timeline.py).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class PodState:
     ready: bool
     terminating: bool
     ip: str | None = None
+    scheduled: bool = False  # bound to a node
 
     @property
     def running_and_ready(self) -> bool:
@@ -99,6 +100,7 @@ def pod_state_from_object(obj: Mapping[str, Any]) -> PodState:
         ready=ready,
         terminating=bool(metadata.get("deletionTimestamp")),
         ip=status.get("podIP"),
+        scheduled=bool((obj.get("spec") or {}).get("nodeName")),
     )
 
 

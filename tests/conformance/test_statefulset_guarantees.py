@@ -10,7 +10,9 @@ from __future__ import annotations
 import pytest
 
 from stsconf import storage, wait
+from stsconf.dataprobe import ProbeRun, Stored, own_data_problems, printed
 from stsconf.expectations import expect, expect_none, mismatch
+from stsconf.plugin import Settings
 from stsconf.probe import Probe
 from stsconf.report import Observations
 from stsconf.statefulset import StatefulSetUnderTest
@@ -27,6 +29,15 @@ EXTRA_REPLICAS = 3  # scaling 2 -> 5 -> 2 in the manifest's shape
 
 def scaled_up(web: StatefulSetUnderTest) -> int:
     return web.manifest.replicas + EXTRA_REPLICAS
+
+
+@pytest.fixture(scope="session")
+def promised_storage(settings: Settings) -> None:
+    """Skip the storage properties, as not applicable, for a StatefulSet that promises no
+    storage (no claim templates, no declared data probe), before anything is deployed."""
+    reason = settings.manifest.storage_not_applicable
+    if reason:
+        pytest.skip(reason)
 
 
 def test_ordered_startup(web: StatefulSetUnderTest, observe: Observations) -> None:
@@ -117,6 +128,7 @@ def _resolves_to_pod_ip(web: StatefulSetUnderTest, probe: Probe, pod: str) -> di
     return {"name": name, "expected": ip, "answer": answer.describe()}
 
 
+@pytest.mark.usefixtures("promised_storage")
 def test_pvc_per_pod(web: StatefulSetUnderTest, observe: Observations) -> None:
     """Each pod gets its own Bound claim per claim template, and mounts exactly that claim."""
     templates = web.manifest.claim_templates
@@ -141,47 +153,77 @@ def test_pvc_per_pod(web: StatefulSetUnderTest, observe: Observations) -> None:
     expect_none(problems, "one claim per pod and template")
 
 
+@pytest.mark.usefixtures("promised_storage")
 def test_data_survives_pod_deletion(
     web: StatefulSetUnderTest, probe: Probe, observe: Observations
 ) -> None:
-    """What a pod wrote to its volume is there again after all pods are deleted and recreated."""
-    directory = web.manifest.data_mount_path
-    expect(directory is not None, "web container", "a volume mount for data", "no volume mounts")
-    assert directory is not None
+    """Each pod's own data (stored through the data probe) is there again after all pods are
+    deleted and recreated."""
     pods = web.manifest.pod_names(web.manifest.replicas)
     web.ensure_replicas(web.manifest.replicas)
-    for pod in pods:
-        result = web.write_identity(pod, directory)
-        expect(result.ok, pod, f"to write into {directory}", result.stderr or result.stdout)
+    observe.text("data probe", web.data_probe.describe())
+    stored = _store_values(web, pods)
+    observe.table("values stored, each read straight back", [_stored_row(s) for s in stored])
+    written = {s.pod: s.value for s in stored}
+    before = {pod: web.read_data(pod) for pod in pods}
+    expect_none(
+        own_data_problems(web.data_probe, written, before, "before deletion"),
+        "each replica holds its own data",
+    )
 
     timeline = web.replace_pods(pods)
     observe.timeline("pod events while all pods were deleted and recreated", timeline)
-    rows, problems = [], []
-    for pod in pods:
-        written = web.written[pod]
-        on_disk = web.read_identity(pod, directory)
-        http = probe.http_get(str(web.pod(pod)["status"]["podIP"]), web.manifest.http_port)
-        served = http.body.strip() if http.ok else f"error: {http.error}"
-        rows.append(
-            {
-                "pod": pod,
-                "written": written,
-                "file now": on_disk.stdout.strip(),
-                "served over HTTP": served,
-            }
-        )
-        if on_disk.stdout.strip() != written:
-            problems.append(
-                mismatch(
-                    f"{pod} index.html",
-                    repr(written),
-                    repr(on_disk.stdout.strip() or on_disk.stderr.strip()),
-                )
-            )
-        if served != written:
-            problems.append(mismatch(f"{http.url} ({pod})", repr(written), repr(served)))
-    observe.table("data written before deletion and read back after", rows)
+    after = {pod: web.read_data(pod) for pod in pods}
+    problems = own_data_problems(web.data_probe, written, after, "after deletion")
+    rows = [
+        {"pod": pod, "value stored": written[pod], "read after deletion": printed(after[pod])}
+        for pod in pods
+    ]
+    if web.data_probe.http_path:
+        problems += _served_over_http(web, probe, written, rows)
+    observe.table("data stored before deletion and read back after", rows)
     expect_none(problems, "data survives pod deletion")
+
+
+def _store_values(web: StatefulSetUnderTest, pods: list[str]) -> list[Stored]:
+    """Store a value unique to each pod through the data probe; fail at the first that fails."""
+    stored = []
+    for pod in pods:
+        result = web.write_data(pod)
+        expect(
+            result.problem is None,
+            f"data probe in {pod}",
+            f"to store {result.value!r} and read it back",
+            result.problem or "",
+        )
+        stored.append(result)
+    return stored
+
+
+def _stored_row(stored: Stored) -> dict[str, str]:
+    return {
+        "pod": stored.pod,
+        "value stored": stored.value,
+        "written with": stored.write.shown if stored.write else "-",
+        "read back with": stored.read.shown if stored.read else "-",
+        "read back": stored.read.output if stored.read else "-",
+    }
+
+
+def _served_over_http(
+    web: StatefulSetUnderTest, probe: Probe, written: dict[str, str], rows: list[dict[str, str]]
+) -> list[str]:
+    """Read each pod's value over HTTP from the probe pod (stsconf.io/probe-http-path)."""
+    problems = []
+    for row in rows:
+        pod, value = row["pod"], written[row["pod"]]
+        ip = str(web.pod(pod)["status"]["podIP"])
+        http = probe.http_get(ip, web.manifest.http_port, web.data_probe.http_path or "/")
+        served = http.body.strip() if http.ok else f"error: {http.error}"
+        row["served over HTTP"] = served
+        if served != value:
+            problems.append(mismatch(f"{http.url} ({pod})", repr(value), repr(served)))
+    return problems
 
 
 def test_scale_up_order(web: StatefulSetUnderTest, observe: Observations) -> None:
@@ -206,14 +248,15 @@ def test_scale_down_order(web: StatefulSetUnderTest, observe: Observations) -> N
 
 
 def _write_into_condemned_pods(web: StatefulSetUnderTest) -> None:
-    """Leave data in the pods a scale-down removes, for test_pvcs_kept_after_scale_down."""
-    directory = web.manifest.data_mount_path
-    if directory is None:
+    """Leave data in the pods a scale-down removes, for test_pvcs_kept_after_scale_down
+    (which checks, and stores again, whatever did not work here)."""
+    if web.manifest.storage_not_applicable:
         return
     for pod in web.manifest.pod_names(scaled_up(web))[web.manifest.replicas :]:
-        web.write_identity(pod, directory)
+        web.write_data(pod)
 
 
+@pytest.mark.usefixtures("promised_storage")
 def test_pvcs_kept_after_scale_down(web: StatefulSetUnderTest, observe: Observations) -> None:
     """Scaling down keeps removed pods' claims; scaling up reattaches them with their data."""
     templates = web.manifest.claim_templates
@@ -234,8 +277,7 @@ def test_pvcs_kept_after_scale_down(web: StatefulSetUnderTest, observe: Observat
     )
 
     web.scale_to(scaled_up(web))
-    directory = web.manifest.data_mount_path or ""
-    claim_rows, data_rows, problems = [], [], []
+    claim_rows, problems = [], []
     for pod_name in condemned:
         pod = web.pod(pod_name)
         for template in templates:
@@ -248,30 +290,34 @@ def test_pvcs_kept_after_scale_down(web: StatefulSetUnderTest, observe: Observat
             if (mounted, uid_now) != (claim, kept_uid):
                 problems.append(mismatch(pod_name, f"to mount the kept claim {claim} ({kept_uid})",
                                          f"claim {mounted} ({uid_now})"))  # fmt: skip
-        read = web.read_identity(pod_name, directory).stdout.strip()
-        data_rows.append({"pod": pod_name, "written before scale down": web.written[pod_name],
-                     "read now": read})  # fmt: skip
-        if read != web.written[pod_name]:
-            problems.append(
-                mismatch(f"{pod_name} index.html", repr(web.written[pod_name]), repr(read))
-            )
+    written = {pod: web.written[pod] for pod in condemned}
+    reads = {pod: web.read_data(pod) for pod in condemned}
+    problems += own_data_problems(web.data_probe, written, reads, "after scaling up again")
     observe.table("claims mounted after scaling up again", claim_rows)
-    observe.table("data after scaling up again", data_rows)
+    observe.table("data after scaling up again", _data_rows(written, reads))
     expect_none(problems, "reattached claims keep their data")
 
 
+def _data_rows(written: dict[str, str], reads: dict[str, ProbeRun]) -> list[dict[str, str]]:
+    return [
+        {"pod": pod, "value stored before scale down": value, "read now": printed(reads[pod])}
+        for pod, value in written.items()
+    ]
+
+
 def _scaled_down_with_data(web: StatefulSetUnderTest) -> list[str]:
-    """The pods removed by scaling down, after data was written into them (by
+    """The pods removed by scaling down, after data was stored into them (by
     test_scale_down_order, or here if that did not happen)."""
     condemned = web.manifest.pod_names(scaled_up(web))[web.manifest.replicas :]
     written = all(pod in web.written for pod in condemned)
     if not written or web.spec_replicas() != web.manifest.replicas:
         web.ensure_replicas(scaled_up(web))
-        _write_into_condemned_pods(web)
+        _store_values(web, condemned)
         web.scale_to(web.manifest.replicas)
     return condemned
 
 
+@pytest.mark.usefixtures("promised_storage")
 def test_cleanup_keeps_pvcs(web: StatefulSetUnderTest, observe: Observations) -> None:
     """Deleting the StatefulSet and its Service leaves the claims; deleting those frees volumes."""
     expect(

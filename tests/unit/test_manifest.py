@@ -43,7 +43,7 @@ def test_default_manifest_describes_web_and_nginx() -> None:
     assert manifest.claim_templates == (
         ClaimTemplate("www", "1Gi", ("ReadWriteOnce",), "/usr/share/nginx/html"),
     )
-    assert manifest.data_mount_path == "/usr/share/nginx/html"
+    assert manifest.data_directories("nginx") == ("/usr/share/nginx/html",)
     assert manifest.http_port == 80
     assert manifest.pod_names(3) == ["web-0", "web-1", "web-2"]
 
@@ -54,7 +54,7 @@ def test_names_come_from_the_manifest(tmp_path: Path) -> None:
     )
     assert manifest.pod_names(2) == ["db-5", "db-6"]
     assert manifest.claim_templates == ()
-    assert manifest.data_mount_path is None
+    assert manifest.data_directories("c") == ()
     assert manifest.http_port == 8080
 
 

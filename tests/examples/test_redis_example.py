@@ -1,0 +1,285 @@
+"""The Redis example (manifests/examples/redis.yaml) keeps every promise, with its data written
+and read through redis-cli; broken variants of it fail as they should, saying why.
+
+Each test runs the conformance suite in a subprocess against the same cluster (through its
+kubeconfig), in its own namespace, on the example or a variant of it; the runs go on in
+parallel.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stsconf.manifest import PROBE_WRITE, ManifestError, default_image, load_manifest
+from stsconf.plugin import Cluster, Settings
+from stsconf.report import Observations
+from stsconf.selftest import (
+    PROPERTIES,
+    REPO,
+    STORAGE_PROPERTIES,
+    SuiteRun,
+    Table,
+    report_tables,
+    run_suite,
+)
+
+EXAMPLE = REPO / "manifests" / "examples" / "redis.yaml"
+RUN_TIMEOUT = 900.0
+NEVER_READY_TIMEOUT = 30  # --pod-timeout for the variant whose pods never become Ready
+DATA_ONLY = ("-k", "test_data_survives_pod_deletion")
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The example, changed by `edit`, run with `options` added."""
+
+    edit: Callable[[Obj], None]  # changes the StatefulSet in place
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimedRun:
+    run: SuiteRun
+    seconds: float
+    report: Path
+
+    def context(self) -> str:
+        return f"\n--- suite output ({' '.join(self.run.command)}) ---\n{self.run.output[-6000:]}"
+
+
+def unchanged(statefulset: Obj) -> None:
+    """The example as it is."""
+
+
+def claims_replaced_by_emptydir(statefulset: Obj) -> None:
+    spec = statefulset["spec"]
+    templates = spec.pop("volumeClaimTemplates")
+    spec["template"]["spec"]["volumes"] = [
+        {"name": t["metadata"]["name"], "emptyDir": {}} for t in templates
+    ]
+
+
+def probe_writes_with(command: str) -> Callable[[Obj], None]:
+    def edit(statefulset: Obj) -> None:
+        statefulset["metadata"]["annotations"][PROBE_WRITE] = command
+
+    return edit
+
+
+def readiness_never_passes(statefulset: Obj) -> None:
+    [container] = statefulset["spec"]["template"]["spec"]["containers"]
+    container["readinessProbe"]["exec"]["command"] = ["redis-cli", "-p", "6380", "ping"]
+
+
+# keyed by the test that asserts on the run
+VARIANTS = {
+    "test_redis_example_keeps_every_promise": Variant(unchanged),
+    "test_redis_with_claims_replaced_by_emptydir_fails_storage": Variant(
+        claims_replaced_by_emptydir
+    ),
+    "test_redis_probe_that_cannot_write_is_reported": Variant(
+        probe_writes_with('redis-cli -p 1 SET stsconf-marker "$STSCONF_VALUE"'), DATA_ONLY
+    ),
+    "test_redis_probe_command_missing_from_image_is_reported": Variant(
+        probe_writes_with('valkey-cli SET stsconf-marker "$STSCONF_VALUE"'), DATA_ONLY
+    ),
+    "test_redis_pods_never_ready_are_reported_in_bounded_time": Variant(
+        readiness_never_passes, (*DATA_ONLY, f"--pod-timeout={NEVER_READY_TIMEOUT}")
+    ),
+}
+
+
+def write_variant(variant: Variant, directory: Path) -> Path:
+    documents = [copy.deepcopy(d) for d in yaml.safe_load_all(EXAMPLE.read_text()) if d]
+    variant.edit(next(d for d in documents if d["kind"] == "StatefulSet"))
+    path = directory / "redis.yaml"
+    path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    return path
+
+
+def timed_run(manifest: Path, out_dir: Path, options: list[str]) -> TimedRun:
+    started = time.monotonic()
+    run = run_suite(manifest, out_dir, options, RUN_TIMEOUT)
+    return TimedRun(run, time.monotonic() - started, out_dir / "report.html")
+
+
+def redis_image(settings: Settings) -> str:
+    """The example's image: its own (redis:7.2), or the air-gapped build's redis."""
+    try:
+        return default_image(
+            load_manifest(EXAMPLE), settings.airgap.images if settings.airgap else None
+        )
+    except ManifestError as error:
+        pytest.fail(f"no image for the Redis example: {error}", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def redis_runs(
+    request: pytest.FixtureRequest,
+    cluster: Cluster,
+    settings: Settings,
+    load_image: Callable[[str], None],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, Future[TimedRun]]]:
+    """Start the suite on the example and each selected variant, all on this cluster."""
+    image = redis_image(settings)
+    load_image(image)
+    common = [
+        f"--existing-kubeconfig={cluster.info.kubeconfig}",
+        f"--image={image}",
+        f"--probe-image={settings.probe_image}",
+        f"--pod-timeout={settings.timeouts.pods}",
+        f"--dns-timeout={settings.timeouts.dns}",
+    ]
+    selected = [item.name for item in request.session.items if item.name in VARIANTS]
+    workers = max(1, request.config.getoption("selftest_workers"))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {}
+        for name in selected:
+            directory = tmp_path_factory.mktemp(name.removeprefix("test_"))
+            manifest = write_variant(VARIANTS[name], directory)
+            options = [*common, *VARIANTS[name].options]
+            futures[name] = pool.submit(timed_run, manifest, directory, options)
+        yield futures
+
+
+def finished(
+    runs: dict[str, Future[TimedRun]], request: pytest.FixtureRequest, observe: Observations
+) -> TimedRun:
+    """The test's run, once it is over; what ran and how long it took go into the report."""
+    timed = runs[request.node.name].result()
+    observe.text(
+        "the suite run",
+        f"{' '.join(timed.run.command)}\n"
+        f"exit code {timed.run.returncode} after {timed.seconds:.0f}s; report {timed.report}",
+    )
+    assert timed.run.returncode != -1, f"expected the run to finish; it did not{timed.context()}"
+    return timed
+
+
+def outcome_names(run: SuiteRun, result: str) -> set[str]:
+    return {name.removeprefix("test_") for name in run.with_result(result)}
+
+
+def table_with(tables: list[Table], column: str) -> Table:
+    return next((table for table in tables if table and column in table[0]), [])
+
+
+def test_redis_example_keeps_every_promise(
+    redis_runs: dict[str, Future[TimedRun]],
+    request: pytest.FixtureRequest,
+    observe: Observations,
+) -> None:
+    timed = finished(redis_runs, request, observe)
+    passed = outcome_names(timed.run, "passed")
+    assert passed == PROPERTIES, (
+        f"expected every property to pass; saw {sorted(PROPERTIES - passed)} not pass"
+        f"{timed.context()}"
+    )
+    report = timed.report.read_text()
+
+    stored = table_with(report_tables(report, "test_data_survives_pod_deletion"), "written with")
+    assert [row["pod"] for row in stored] == ["redis-0", "redis-1"], stored
+    for row in stored:
+        assert 'redis-cli SET stsconf-marker "$STSCONF_VALUE"' in row["written with"], row
+        assert "redis-cli GET stsconf-marker" in row["read back with"], row
+        assert row["read back"] == row["value stored"], row
+        assert row["value stored"].startswith(f"{row['pod']}:"), row
+    assert len({row["value stored"] for row in stored}) == len(stored), stored
+
+    after = table_with(
+        report_tables(report, "test_data_survives_pod_deletion"), "read after deletion"
+    )
+    assert after, "expected a table of values read back after deletion in the report"
+    assert all(row["read after deletion"] == row["value stored"] for row in after), after
+
+    kept = table_with(report_tables(report, "test_pvcs_kept_after_scale_down"), "read now")
+    assert [row["pod"] for row in kept] == ["redis-2", "redis-3", "redis-4"], kept
+    assert all(row["read now"] == row["value stored before scale down"] for row in kept), kept
+
+
+def test_redis_with_claims_replaced_by_emptydir_fails_storage(
+    redis_runs: dict[str, Future[TimedRun]],
+    request: pytest.FixtureRequest,
+    observe: Observations,
+) -> None:
+    timed = finished(redis_runs, request, observe)
+    failed = outcome_names(timed.run, "failed")
+    assert failed == STORAGE_PROPERTIES, (
+        f"expected exactly {sorted(STORAGE_PROPERTIES)} to fail; saw {sorted(failed)} fail"
+        f"{timed.context()}"
+    )
+    assert outcome_names(timed.run, "passed") == PROPERTIES - STORAGE_PROPERTIES
+    lost = timed.run.outcomes["test_data_survives_pod_deletion"].text
+    assert "redis-0 after deletion: expected its own value 'redis-0:" in lost, lost
+
+
+def test_redis_probe_that_cannot_write_is_reported(
+    redis_runs: dict[str, Future[TimedRun]],
+    request: pytest.FixtureRequest,
+    observe: Observations,
+) -> None:
+    text = data_failure(finished(redis_runs, request, observe))
+    for shown in (
+        "redis-cli -p 1 SET stsconf-marker",  # what was run
+        "exit code 1",
+        "Could not connect to Redis at 127.0.0.1:1",  # its output
+        "== events of pod redis-0 ==",
+        "== log of redis-0/redis ==",
+    ):
+        assert shown in text, f"expected {shown!r} in the failure; saw:\n{text}"
+
+
+def test_redis_probe_command_missing_from_image_is_reported(
+    redis_runs: dict[str, Future[TimedRun]],
+    request: pytest.FixtureRequest,
+    observe: Observations,
+) -> None:
+    text = data_failure(finished(redis_runs, request, observe))
+    for shown in (
+        "valkey-cli SET stsconf-marker",
+        "exit code 127",
+        "valkey-cli: not found",
+        "== events of pod redis-0 ==",
+        "== log of redis-0/redis ==",
+    ):
+        assert shown in text, f"expected {shown!r} in the failure; saw:\n{text}"
+
+
+def data_failure(timed: TimedRun) -> str:
+    """The failure of test_data_survives_pod_deletion, which must say expected and saw."""
+    outcome = timed.run.outcomes.get("test_data_survives_pod_deletion")
+    assert outcome is not None, f"expected test_data_survives_pod_deletion to run{timed.context()}"
+    assert outcome.result == "failed", f"expected it to fail; saw {outcome.result}{timed.context()}"
+    assert "data probe in redis-0: expected to store 'redis-0:" in outcome.text, outcome.text
+    return outcome.text
+
+
+def test_redis_pods_never_ready_are_reported_in_bounded_time(
+    redis_runs: dict[str, Future[TimedRun]],
+    request: pytest.FixtureRequest,
+    observe: Observations,
+) -> None:
+    timed = finished(redis_runs, request, observe)
+    outcome = timed.run.outcomes.get("test_data_survives_pod_deletion")
+    assert outcome is not None, f"expected test_data_survives_pod_deletion to run{timed.context()}"
+    assert outcome.result in ("failed", "error"), outcome
+    for shown in (
+        f"timed out after {NEVER_READY_TIMEOUT}s",
+        "redis-0 Running/NotReady",
+        "Readiness probe failed",
+        "Could not connect to Redis at 127.0.0.1:6380",
+        "log of redis-0/redis",
+    ):
+        assert shown in outcome.text, f"expected {shown!r} in the failure; saw:\n{outcome.text}"
