@@ -13,12 +13,10 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kubernetes.client.exceptions import ApiException
-
-from stsconf.diagnostics import describe_event, describe_pod
+from stsconf.diagnostics import describe_event, describe_pod, log_tail
 from stsconf.expectations import mismatch
 from stsconf.manifest import PROBE_READ, PROBE_WRITE, Manifest
-from stsconf.rest import REQUEST_TIMEOUT, ExecResult, Kube, list_items, read_or_none
+from stsconf.rest import ExecResult, Kube, list_items, read_or_none
 
 VALUE_VARIABLE = "STSCONF_VALUE"
 MARKER_FILE = "stsconf-marker"
@@ -217,19 +215,6 @@ def pod_report(kube: Kube, namespace: str, pod: str) -> str:
     ]
     for container in (obj.get("spec") or {}).get("containers") or []:
         name = container["name"]
-        sections.append(f"== log of {pod}/{name} ==\n{_log_tail(kube, namespace, pod, name)}")
+        log = log_tail(kube, namespace, pod, name, LOG_LINES)
+        sections.append(f"== log of {pod}/{name} ==\n{log}")
     return "\n".join(sections)
-
-
-def _log_tail(kube: Kube, namespace: str, pod: str, container: str) -> str:
-    try:
-        text = kube.core.read_namespaced_pod_log(
-            pod,
-            namespace,
-            container=container,
-            tail_lines=LOG_LINES,
-            _request_timeout=REQUEST_TIMEOUT,
-        )
-    except ApiException as error:
-        return f"(no log: {error.reason})"
-    return str(text or "").rstrip() or "(empty)"

@@ -62,7 +62,7 @@ def namespace_sections(kube: Kube, namespace: str) -> list[tuple[str, str]]:
     for pod in pods:
         name = pod["metadata"]["name"]
         for container in (pod.get("spec") or {}).get("containers") or []:
-            log = _log_tail(kube, namespace, name, container["name"])
+            log = log_tail(kube, namespace, name, container["name"])
             sections.append((f"log of {name}/{container['name']}", log))
     return sections
 
@@ -77,13 +77,14 @@ def _describe_claim(claim: Mapping[str, Any]) -> str:
     return f"{claim['metadata']['name']} {status.get('phase', '?')} volume={volume}"
 
 
-def _log_tail(kube: Kube, namespace: str, pod: str, container: str) -> str:
+def log_tail(kube: Kube, namespace: str, pod: str, container: str, lines: int = LOG_LINES) -> str:
+    """The last `lines` lines a container logged, or why there are none."""
     try:
         text = kube.core.read_namespaced_pod_log(
             pod,
             namespace,
             container=container,
-            tail_lines=LOG_LINES,
+            tail_lines=lines,
             _request_timeout=REQUEST_TIMEOUT,
         )
     except ApiException as error:
