@@ -30,7 +30,7 @@ def run_pytest(tmp_path: Path, test_source: str) -> subprocess.CompletedProcess[
     (tmp_path / "test_sample.py").write_text(test_source)
     command = [
         sys.executable, "-m", "pytest", "-p", "stsconf.plugin", "-p", "no:cacheprovider",
-        "--registry-server", "registry.internal:5000", "--registry-user", "bob",
+        "--registry-server", "team-registry:5000", "--registry-user", "bob",
         f"--junitxml={tmp_path / 'junit.xml'}", f"--html={tmp_path / 'report.html'}",
         "test_sample.py",
     ]  # fmt: skip

@@ -21,7 +21,7 @@ from stsconf.pull_secret import (
 )
 
 PASSWORD = "pw-from-the-environment"
-CREDENTIALS = RegistryCredentials("registry.internal:5000", "bob", PASSWORD)
+CREDENTIALS = RegistryCredentials("team-registry:5000", "bob", PASSWORD)
 
 
 def test_no_registry_options_mean_no_credentials() -> None:
@@ -56,7 +56,7 @@ def test_credentials_never_show_the_password() -> None:
 
 
 def test_dockerconfigjson_is_what_kubectl_create_secret_docker_registry_writes() -> None:
-    entry = json.loads(dockerconfigjson(CREDENTIALS))["auths"]["registry.internal:5000"]
+    entry = json.loads(dockerconfigjson(CREDENTIALS))["auths"]["team-registry:5000"]
     assert (entry["username"], entry["password"]) == ("bob", PASSWORD)
     assert base64.b64decode(entry["auth"]).decode() == f"bob:{PASSWORD}"
 
