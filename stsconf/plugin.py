@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -378,14 +379,25 @@ def namespace(
     namespace_sweeper: set[str],
 ) -> Iterator[str]:
     """A fresh namespace for this test module, deleted with its claims afterwards."""
-    name = create_fresh_namespace(cluster.kube, request.node.nodeid)
-    cluster.namespaces[request.node.nodeid] = name
-    if settings.pull_credentials:
-        create_pull_secret(cluster.kube, name, settings.pull_credentials)
+    with fresh_test_namespace(cluster, settings, namespace_sweeper, request.node) as name:
+        if settings.pull_credentials:
+            create_pull_secret(cluster.kube, name, settings.pull_credentials)
+        yield name
+
+
+@contextmanager
+def fresh_test_namespace(
+    cluster: Cluster, settings: Settings, sweeper: set[str], node: pytest.Item | pytest.Module
+) -> Iterator[str]:
+    """A namespace named after `node`, where failure diagnostics of its module look; deleted
+    afterwards (with its claims) unless --keep-namespaces."""
+    name = create_fresh_namespace(cluster.kube, node.nodeid)
+    module = node.getparent(pytest.Module)
+    cluster.namespaces[module.nodeid if module else node.nodeid] = name
     yield name
     if not settings.keep_namespaces:
         delete_namespace(cluster.kube, name)
-        namespace_sweeper.add(name)
+        sweeper.add(name)
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,7 @@ import pytest
 
 from stsconf import registry
 from stsconf.kind_config import nodes_without_registry_hosts
-from stsconf.namespaces import create_fresh_namespace, delete_namespace
-from stsconf.plugin import Cluster, Settings
+from stsconf.plugin import Cluster, Settings, fresh_test_namespace
 from stsconf.pull_secret import RegistryCredentials
 from stsconf.registry import PrivateRegistry
 from stsconf.secrecy import LeakGuard
@@ -79,10 +78,5 @@ def own_namespace(
     namespace_sweeper: set[str],
 ) -> Iterator[str]:
     """A fresh namespace for this one test (failure diagnostics look there)."""
-    name = create_fresh_namespace(cluster.kube, request.node.nodeid)
-    module = request.node.getparent(pytest.Module)
-    cluster.namespaces[module.nodeid if module else request.node.nodeid] = name
-    yield name
-    if not settings.keep_namespaces:
-        delete_namespace(cluster.kube, name)
-        namespace_sweeper.add(name)
+    with fresh_test_namespace(cluster, settings, namespace_sweeper, request.node) as name:
+        yield name
