@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import config, engine, gobuild, images, nodeimage, rootfs
 from .errors import AirgapError
+from .progress import duration, say
 
 MIN_FREE_GIB = 10
 
@@ -18,9 +19,10 @@ MIN_FREE_GIB = 10
 @contextmanager
 def step(name: str) -> Iterator[None]:
     started = time.monotonic()
-    print(f"[airgap] {name} ...", flush=True)
+    say(f"[airgap] {name} ...")
     yield
-    print(f"[airgap] {name}: done in {time.monotonic() - started:.1f}s", flush=True)
+    say(f"[airgap] {name}: done in {duration(time.monotonic() - started)}")
+
 
 
 def check_disk(cache: Path) -> None:
@@ -39,7 +41,7 @@ def build() -> dict[str, object]:
     check_disk(cache)
     versions = config.versions()
     with step("Docker engine"):
-        print(f"[airgap]   {engine.ensure_engine(logs)}")
+        say(f"[airgap]   {engine.ensure_engine(logs)}")
     with step("Go programs (kind, Kubernetes, etcd, CoreDNS, crictl, local-path-provisioner)"):
         programs = gobuild.build_all(cache / "bin", versions, logs / "go.log")
         programs["pause"] = gobuild.build_pause(cache / "bin", versions, logs / "pause.log")
@@ -58,6 +60,7 @@ def build() -> dict[str, object]:
         app_images = {
             name: images.build(spec, logs / "images.log") for name, spec in app_specs.items()
         }
+        network_image = images.build(podnet_image(programs["podnet"]), logs / "images.log")
     with step("node image"):
         node_image = nodeimage.build_node_image(
             nodeimage.NodeInputs(
@@ -68,12 +71,13 @@ def build() -> dict[str, object]:
                 programs={
                     name: programs[name] for name in ("kubeadm", "kubelet", "kubectl", "crictl")
                 },
-                images=[*cluster_images, app_images["probe"]],
+                images=[*cluster_images, app_images["probe"], network_image],
                 pause_image=next(tag for tag in kubeadm_tags if repository(tag) == "pause"),
                 storage_images={
                     "provisioner_image": cluster_images[-1],
                     "helper_image": app_images["probe"],
                 },
+                network_image=network_image,
             ),
             logs / "node.log",
         )
@@ -87,6 +91,12 @@ def build() -> dict[str, object]:
     }
     config.manifest_path().write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def podnet_image(binary: Path) -> images.ImageSpec:
+    """The pod network's per-node program (airgap/go/podnet), alone in its image."""
+    tag = f"{config.IMAGE_PREFIX}/podnet:v1"
+    return images.static_program_image(tag, binary, "/usr/local/bin/podnet")
 
 
 def repository(tag: str) -> str:

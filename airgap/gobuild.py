@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import digest, fresh_output
 from .config import GO_MODULES, Versions
 from .errors import AirgapError
-from .run import run
+from .progress import GoProgress, StatusLine, duration, say
+from .run import run, run_watched
 
 MIN_GO = (1, 24)
 KUBERNETES_COMMANDS = (
@@ -50,6 +52,7 @@ def builds(v: Versions) -> list[GoBuild]:
             "localpath", {"local-path-provisioner": "github.com/rancher/local-path-provisioner"}
         ),
         GoBuild("registry", {"registry": "github.com/distribution/distribution/v3/cmd/registry"}),
+        GoBuild("podnet", {"podnet": "stsconf.local/airgap/podnet"}),
         GoBuild(
             "tools", {"kind": "sigs.k8s.io/kind", "crictl": "sigs.k8s.io/cri-tools/cmd/crictl"}
         ),
@@ -89,37 +92,68 @@ def build_all(bin_dir: Path, versions: Versions, log: Path) -> dict[str, Path]:
     """Build every program into bin_dir (skipped when its inputs are unchanged)."""
     toolchain = go_version()
     paths: dict[str, Path] = {}
-    for build in builds(versions):
-        paths.update(build_one(build, bin_dir, toolchain, log))
+    all_builds = builds(versions)
+    for number, build in enumerate(all_builds, 1):
+        step = f"{number}/{len(all_builds)}"
+        paths.update(build_one(build, bin_dir, toolchain, log, step))
     return paths
 
 
-def build_one(build: GoBuild, bin_dir: Path, toolchain: str, log: Path) -> dict[str, Path]:
+def build_one(
+    build: GoBuild, bin_dir: Path, toolchain: str, log: Path, step: str = ""
+) -> dict[str, Path]:
     module = GO_MODULES / build.module
-    key = digest(toolchain, repr(build), module / "go.mod", module / "go.sum")
+    sources = own_sources(module)
+    key = digest(toolchain, repr(build), module / "go.mod", module / "go.sum", *sources)
     out = bin_dir / f"{build.module}-{key}"
-    if not out.exists():
+    if out.exists():
+        say(f"[airgap] Go programs {step}: {build.module}, cached")
+    else:
         with fresh_output(out) as scratch:
-            go_build(build, module, scratch, log)
+            go_build(build, module, scratch, log, step)
     return {name: out / name for name in build.outputs}
 
 
-def go_build(build: GoBuild, module: Path, out: Path, log: Path) -> None:
-    env = {"CGO_ENABLED": "0", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}
+def own_sources(module: Path) -> list[Path]:
+    """The Go files of a module of our own (podnet), beyond the tools.go that pins others'."""
+    return sorted(path for path in module.glob("*.go") if path.name != "tools.go")
+
+
+GO_ENV = {"CGO_ENABLED": "0", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}
+
+
+def go_build(build: GoBuild, module: Path, out: Path, log: Path, step: str = "") -> None:
     flags = ["-trimpath", "-ldflags", " ".join(build.ldflags)]
     if build.tags:
         flags += ["-tags", ",".join(build.tags)]
+    packages = list(build.outputs.values())
+    started = time.monotonic()
+    say(f"[airgap] Go programs {step}: {build.module}: listing its packages "
+        "(the first time, this downloads their modules)")  # fmt: skip
+    wanted = go_dependencies(module, build.tags, packages)
+    say(f"[airgap] Go programs {step}: {build.module}: {len(wanted)} packages, modules ready "
+        f"after {duration(time.monotonic() - started)}")  # fmt: skip
+    progress = GoProgress(step, build.module, wanted, StatusLine())
+
+    def go_build_v(*args: str | Path) -> None:
+        argv = ["go", "build", "-v", *flags, *args]
+        run_watched(argv, lambda line: progress.feed([line]), cwd=module, env=GO_ENV, log=log)
+
     named_as_packages = all(pkg.endswith("/" + name) for name, pkg in build.outputs.items())
     if len(build.outputs) > 1 and named_as_packages:  # one go build: packages compile once
-        run(
-            ["go", "build", *flags, "-o", f"{out}/", *build.outputs.values()],
-            cwd=module,
-            env=env,
-            log=log,
-        )
-        return
-    for name, pkg in build.outputs.items():
-        run(["go", "build", *flags, "-o", out / name, pkg], cwd=module, env=env, log=log)
+        go_build_v("-o", f"{out}/", *packages)
+    else:
+        for name, pkg in build.outputs.items():
+            go_build_v("-o", out / name, pkg)
+    progress.close()
+
+
+def go_dependencies(module: Path, tags: tuple[str, ...], packages: list[str]) -> frozenset[str]:
+    """Every package (the standard library's too) that building `packages` compiles; not
+    `unsafe`, which the compiler provides (go build -v never names it)."""
+    tag_flags = ["-tags", ",".join(tags)] if tags else []
+    out = run(["go", "list", "-deps", *tag_flags, *packages], cwd=module, env=GO_ENV)
+    return frozenset(out.split()) - {"unsafe"}
 
 
 def module_dir(module: str, path: str) -> Path:

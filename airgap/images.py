@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +16,7 @@ from .config import FILES, IMAGE_PREFIX
 from .run import run
 
 KEY_LABEL = "stsconf.inputs"
+XTABLES = "/usr/lib/x86_64-linux-gnu/xtables"  # iptables' extension modules
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 IPTABLES_NAMES = (
     "iptables",
@@ -125,7 +127,11 @@ def kube_proxy_image(tag: str, binary: Path, donor: Path) -> ImageSpec:
                 "/usr/sbin/conntrack",
             ],
         )
-        minimalfs.copy_path(donor, tree, "/usr/lib/x86_64-linux-gnu/xtables")
+        minimalfs.copy_path(donor, tree, XTABLES)
+        # the extensions' own libraries too: without libm, the `statistic` match (a Service
+        # with two endpoints or more) fails and kube-proxy syncs no rules at all
+        for library in extension_libraries(donor):
+            minimalfs.copy_path(donor, tree, library)
         for backend in ("legacy", "nft"):
             for name in IPTABLES_NAMES:
                 backend_name = name.replace("tables", f"tables-{backend}", 1)
@@ -136,6 +142,13 @@ def kube_proxy_image(tag: str, binary: Path, donor: Path) -> ImageSpec:
         install(tree, binary, "/usr/local/bin/kube-proxy")
 
     return ImageSpec(tag, fill, (binary, FILES / "iptables-wrapper", donor.parent.name))
+
+
+def extension_libraries(donor: Path) -> list[str]:
+    """The libraries iptables' extension modules load, as the donor's loader resolves them."""
+    modules = sorted(f"{XTABLES}/{path.name}" for path in (donor / XTABLES[1:]).glob("*.so"))
+    out = run(["chroot", donor, "ldd", *modules], env={"LC_ALL": "C"})
+    return sorted(set(re.findall(r"(/\S+) \(0x", out)))
 
 
 def probe_image(donor: Path) -> ImageSpec:

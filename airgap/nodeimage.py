@@ -70,6 +70,7 @@ class NodeInputs:
     images: list[str]  # tags to preload into containerd
     pause_image: str
     storage_images: dict[str, str]  # provisioner_image, helper_image
+    network_image: str  # podnet: the pod network across nodes (files/default-cni.yaml.in)
 
 
 def node_tag(version: str) -> str:
@@ -135,13 +136,15 @@ def fill_node_files(node: Path, inputs: NodeInputs) -> None:
         target.chmod(0o755)
     (node / "kind/manifests").mkdir(parents=True)
     (node / "kind/version").write_text(inputs.kubernetes_version + "\n")
-    shutil.copyfile(FILES / "default-cni.yaml", node / "kind/manifests/default-cni.yaml")
+    network = string.Template((FILES / "default-cni.yaml.in").read_text())
+    (node / "kind/manifests/default-cni.yaml").write_text(
+        network.substitute(podnet_image=inputs.network_image)
+    )
     storage = string.Template((FILES / "default-storage.yaml.in").read_text())
     (node / "kind/manifests/default-storage.yaml").write_text(
         storage.substitute(inputs.storage_images)
     )
-    (node / "etc/cni/net.d").mkdir(parents=True)
-    shutil.copyfile(FILES / "10-bridge.conflist", node / "etc/cni/net.d/10-bridge.conflist")
+    (node / "etc/cni/net.d").mkdir(parents=True)  # podnet writes the node's configuration
 
 
 def preload_images(stage: str, images: list[str], tag: str, key: str, log: Path) -> None:

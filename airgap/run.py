@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -61,6 +61,39 @@ def run_logged(
     with open(log, "rb") as written:
         written.seek(start)
         return code, "", written.read().decode(errors="replace")
+
+
+def run_watched(
+    argv: Sequence[str | os.PathLike[str]],
+    on_line: Callable[[str], None],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    log: Path,
+) -> None:
+    """Like run(..., log=log), and each line of output also goes to on_line as it comes."""
+    args = [str(a) for a in argv]
+    full_env = {**os.environ, **env} if env else None
+    log.parent.mkdir(parents=True, exist_ok=True)
+    seen: list[str] = []
+    try:
+        with open(log, "a") as out, subprocess.Popen(
+            args, cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, errors="replace",
+        ) as process:  # fmt: skip
+            assert process.stdout is not None
+            for line in process.stdout:
+                out.write(line)
+                seen = [*seen[-TAIL_LINES:], line]
+                on_line(line)
+            code = process.wait()
+    except FileNotFoundError:
+        raise AirgapError(f"`{args[0]}` is not installed or not on PATH") from None
+    if code != 0:
+        raise AirgapError(
+            f"`{' '.join(args[:4])} ...` failed with exit code {code} (full log: {log}):\n"
+            f"{tail(''.join(seen))}"
+        )
 
 
 def require_root(purpose: str, otherwise: str = "") -> None:

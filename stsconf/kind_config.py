@@ -39,14 +39,16 @@ def hosts_toml(host: str) -> str:
     return f'[host."http://{host}"]\n  capabilities = ["pull", "resolve"]\n'
 
 
-def kind_config(hosts_dir: Path) -> dict[str, Any]:
-    """One control-plane node (kind's default) whose containerd reads `hosts_dir`."""
+def kind_config(hosts_dir: Path, nodes: int = 1) -> dict[str, Any]:
+    """One control-plane node (kind's default) and `nodes` - 1 workers, each node's
+    containerd reading `hosts_dir`."""
     mount = {"hostPath": str(hosts_dir), "containerPath": HOSTS_DIR_IN_NODE, "readOnly": True}
+    roles = ["control-plane"] + ["worker"] * (nodes - 1)
     return {
         "kind": "Cluster",
         "apiVersion": "kind.x-k8s.io/v1alpha4",
         "containerdConfigPatches": [CONTAINERD_PATCH],
-        "nodes": [{"role": "control-plane", "extraMounts": [mount]}],
+        "nodes": [{"role": role, "extraMounts": [mount]} for role in roles],
     }
 
 
@@ -60,22 +62,23 @@ class KindConfigFiles:
         shutil.rmtree(self.hosts_dir, ignore_errors=True)
 
 
-def write_kind_config(directory: Path) -> KindConfigFiles:
-    """Write the kind config and the host settings it mounts into `directory`."""
+def write_kind_config(directory: Path, nodes: int = 1) -> KindConfigFiles:
+    """Write the kind config (`nodes` nodes) and the host settings it mounts into
+    `directory`."""
     directory = directory.resolve()
     hosts_dir = directory / HOSTS_DIR
     host_file = hosts_dir / HOST_IN_CLUSTER / "hosts.toml"
     host_file.parent.mkdir(parents=True, exist_ok=True)
     host_file.write_text(hosts_toml(HOST_IN_CLUSTER))
     config = directory / CONFIG_FILE
-    config.write_text(yaml.safe_dump(kind_config(hosts_dir), sort_keys=False))
+    config.write_text(yaml.safe_dump(kind_config(hosts_dir, nodes), sort_keys=False))
     return KindConfigFiles(config, hosts_dir)
 
 
 def session_cluster(option: Any) -> Iterator[Any]:
     """pytest-kind's kind_cluster with the suite's kind config: the same KindCluster, the
     same options (--cluster-name, --keep-cluster, --kubeconfig, --kind-image, --kind-bin,
-    --kind-kubectl-bin). An existing cluster of that name is reused as it is."""
+    --kind-kubectl-bin), and --nodes. An existing cluster of that name is reused as it is."""
     cluster = KindCluster(
         option.cluster_name,
         Path(option.kubeconfig) if option.kubeconfig else None,
@@ -83,7 +86,7 @@ def session_cluster(option: Any) -> Iterator[Any]:
         kind_path=Path(option.kind_bin) if option.kind_bin else None,
         kubectl_path=Path(option.kind_kubectl_bin) if option.kind_kubectl_bin else None,
     )
-    files = write_kind_config(cluster.path)
+    files = write_kind_config(cluster.path, getattr(option, "nodes", 1))
     try:
         cluster.create(config_file=files.config)
     except BaseException:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 from stsconf.kind_config import (
@@ -14,6 +16,7 @@ from stsconf.kind_config import (
     kind_config,
     write_kind_config,
 )
+from stsconf.nodes_plugin import node_count
 from stsconf.registry import HOST_IN_CLUSTER
 
 
@@ -36,6 +39,20 @@ def test_kind_config_mounts_the_hosts_directory_into_one_control_plane(tmp_path:
     assert node["extraMounts"] == [
         {"hostPath": str(tmp_path), "containerPath": HOSTS_DIR_IN_NODE, "readOnly": True}
     ]
+
+
+def test_kind_config_of_three_nodes_has_one_control_plane_and_two_workers_all_mounted(
+    tmp_path: Path,
+) -> None:
+    nodes = kind_config(tmp_path, nodes=3)["nodes"]
+    assert [node["role"] for node in nodes] == ["control-plane", "worker", "worker"]
+    assert all(node["extraMounts"][0]["hostPath"] == str(tmp_path) for node in nodes)
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "two"])
+def test_nodes_option_refuses_anything_but_a_positive_count(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="--nodes"):
+        node_count(text)
 
 
 def test_write_kind_config_writes_both_files_and_removes_them(tmp_path: Path) -> None:

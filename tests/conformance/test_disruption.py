@@ -1,0 +1,308 @@
+"""The guarantees that matter when something breaks: a node restarts, a node stops answering,
+a pod is replaced on a cluster of several nodes.
+
+These need a cluster of two or more kind nodes that are Docker containers of this machine
+(`--nodes 3`; see stsconf/disruption.py), and skip saying so otherwise. The pods they deploy
+tolerate `node.kubernetes.io/unreachable` and `not-ready` for EVICTION_AFTER seconds only
+(the default is five minutes), so that eviction starts within seconds. Every disruption is
+undone at the end of its test, passed or failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from stsconf import disruption, placement, rest, wait
+from stsconf.expectations import expect, expect_none
+from stsconf.manifest import Manifest
+from stsconf.node_loss import return_violations
+from stsconf.plugin import Cluster, Settings
+from stsconf.probe import Probe
+from stsconf.report import Observations
+from stsconf.statefulset import StatefulSetUnderTest, pod_timeline
+from stsconf.timeline import identity_overlaps
+from stsconf.variants import with_statefulset
+
+pytestmark = pytest.mark.conformance
+
+EVICTION_AFTER = 2  # seconds the pods tolerate an unreachable or not-ready node
+HELD_WINDOW = 10.0  # seconds no second pod of a name may appear while the first is not gone
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Nodes:
+    """The cluster's nodes, by name."""
+
+    all: list[str]
+    workers: list[str]  # nodes ordinary pods go to (not the control plane's)
+
+
+@pytest.fixture
+def nodes(cluster: Cluster) -> Nodes:
+    """The nodes, when the disruption tests can work on them; otherwise the test skips."""
+    found = rest.raw(cluster.kube.core.list_node).get("items") or []
+    names = sorted(node["metadata"]["name"] for node in found)
+    if len(names) < 2:
+        pytest.skip(
+            f"needs a cluster of 2 or more nodes (e.g. --nodes 3); this one has {len(names)}: "
+            "a disrupted node must not be the control plane's"
+        )
+    absent = disruption.nodes_not_kind_containers(names)
+    if absent:
+        pytest.skip(
+            f"nodes {', '.join(absent)} are not kind node containers of this machine's Docker: "
+            "the disruption tests restart them and stop their kubelets with `docker`"
+        )
+    workers = [
+        node["metadata"]["name"]
+        for node in found
+        if placement.takes_ordinary_pods(node) and not placement.is_control_plane(node)
+    ]
+    if not workers:
+        pytest.skip("no worker node (every node is a control plane or tainted)")
+    return Nodes(names, sorted(workers))
+
+
+def disruptable(manifest: Manifest, node: str | None = None) -> Manifest:
+    """A copy whose pods leave an unreachable node within seconds, pinned to `node` if given."""
+
+    def change(statefulset: Obj) -> None:
+        pod_spec = statefulset["spec"]["template"]["spec"]
+        pod_spec["tolerations"] = [
+            *(pod_spec.get("tolerations") or []),
+            *disruption.short_tolerations(EVICTION_AFTER),
+        ]
+        if node:
+            pod_spec.setdefault("nodeSelector", {})["kubernetes.io/hostname"] = node
+
+    return with_statefulset(manifest, change)
+
+
+def deployed(cluster: Cluster, namespace: str, manifest: Manifest, settings: Settings) -> Any:
+    statefulset = StatefulSetUnderTest(cluster.kube, namespace, manifest, settings.timeouts)
+    statefulset.deploy()
+    return statefulset
+
+
+def started_at(pod: Obj) -> str:
+    """When the pod's containers last started (changes when they are started again)."""
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    return ",".join(
+        str(((status.get("state") or {}).get("running") or {}).get("startedAt"))
+        for status in statuses
+    )
+
+
+def started_again(names: list[str], before: dict[str, str]) -> Callable[[wait.Objects], bool]:
+    ready = wait.pods_running_and_ready(names)
+    return lambda pods: (
+        ready(pods) and all(started_at(pods[name]) != before[name] for name in names)
+    )
+
+
+def test_node_restart_keeps_pods(
+    cluster: Cluster, own_namespace: str, settings: Settings, nodes: Nodes,
+    observe: Observations,
+) -> None:  # fmt: skip
+    """After the node that runs the pods restarts, every pod comes back with its name,
+    hostname, DNS record, claim and data, and the ordering rules hold while they return.
+
+    The pods are pinned to one worker node, whose container is restarted (`docker restart`):
+    every process on it stops, then systemd, containerd and the kubelet start again."""
+    node = nodes.workers[0]
+    web = deployed(cluster, own_namespace, disruptable(settings.manifest, node), settings)
+    names = web.manifest.pod_names(web.manifest.replicas)
+    stored = stored_values(web, names)
+    claims_before = {name: claim_uids(web, name) for name in names}
+    with web.record_pods() as recorder, disruption.node_running_again(node):
+        before = {name: started_at(pod) for name, pod in recorder.snapshot()[0].items()}
+        disruption.restart_node(node)
+        wait.wait_on_watch(
+            recorder,
+            started_again(names, before),
+            expected=f"pods {', '.join(names)} started again on {node}, Running and Ready",
+            seen=wait.describe_pods,
+            timeout=settings.timeouts.pods,
+            diagnose=web.diagnose,
+        )
+        timeline = pod_timeline(recorder)
+    observe.timeline(f"pods while node {node} restarted", timeline)
+    ordered = web.manifest.statefulset["spec"].get("podManagementPolicy") != "Parallel"
+    expect_none(return_violations(timeline, names, ordered), "pods returning after the restart")
+    probe = Probe(cluster.kube, own_namespace, settings.probe_image)
+    probe.start(settings.timeouts.pods)
+    rows = [returned_pod(web, probe, name, settings) for name in names]
+    observe.table("each pod after the restart", rows)
+    for row, name in zip(rows, names, strict=True):
+        expect(
+            row["hostname"] == name and row["resolves to"] == row["pod IP"],
+            f"pod {name} after node {node} restarted",
+            f"hostname {name}, {name}.{web.service} resolving to its IP",
+            f"hostname {row['hostname']}, resolving to {row['resolves to']} (IP {row['pod IP']})",
+        )
+        expect(
+            claim_uids(web, name) == claims_before[name],
+            f"claims of {name}",
+            f"the same claims as before the restart ({claims_before[name]})",
+            str(claim_uids(web, name)),
+        )
+        expect_data_kept(web, name, stored[name].value, f"node {node} restarted")
+
+
+def stored_values(web: StatefulSetUnderTest, names: list[str]) -> dict[str, Any]:
+    stored = {name: web.write_data(name) for name in names}
+    expect_none([s.problem for s in stored.values() if s.problem], "storing a value in each pod")
+    return stored
+
+
+def expect_data_kept(web: StatefulSetUnderTest, pod: str, value: str, after: str) -> None:
+    read = web.read_data(pod)
+    expect(
+        web.data_probe.reads_back(value, read.output),
+        f"data of {pod} after {after}",
+        repr(value),
+        read.describe(),
+    )
+
+
+def claim_uids(web: StatefulSetUnderTest, pod: str) -> dict[str, str]:
+    found = {name: web.claim(name) for name in web.claim_names([pod])}
+    return {
+        name: (claim or {}).get("metadata", {}).get("uid", "absent")
+        for name, claim in found.items()
+    }
+
+
+def returned_pod(
+    web: StatefulSetUnderTest, probe: Probe, name: str, settings: Settings
+) -> dict[str, str]:
+    ip = str(web.pod(name)["status"].get("podIP"))
+    fqdn = f"{name}.{web.service}.{web.namespace}.svc.cluster.local"
+    answer = wait.retry_until(
+        lambda: probe.resolve(fqdn),
+        lambda a: a.addresses == (ip,),
+        expected=f"{fqdn} -> {ip}",
+        seen=lambda a: a.output,
+        timeout=settings.timeouts.dns,
+    )
+    hostname = web.exec(name, ["hostname"]).stdout.strip()
+    return {"pod": name, "hostname": hostname, "pod IP": ip, "resolves to": answer.describe()}
+
+
+def test_at_most_one_per_identity(
+    cluster: Cluster, own_namespace: str, settings: Settings, nodes: Nodes,
+    observe: Observations,
+) -> None:  # fmt: skip
+    """While the node of a pod stops answering, no second pod of its name exists anywhere
+    until the old one is confirmed gone; after a force delete the controller creates it.
+
+    The kubelet of the node running the last pod is stopped (its containers keep running,
+    nothing reports on them). Once the node is unreachable, the pod (tolerating that only
+    EVICTION_AFTER seconds) is marked for deletion, which its kubelet cannot confirm: for
+    HELD_WINDOW seconds after that no pod of that name with another uid may exist. The
+    documented force delete (grace period 0) then removes it, and the controller creates the
+    replacement; with node-local volumes it waits for its node, as the report shows."""
+    web = deployed(cluster, own_namespace, disruptable(settings.manifest), settings)
+    names = web.manifest.pod_names(web.manifest.replicas)
+    victim = names[-1]
+    old = web.pod(victim)
+    node = placement.pod_node(old)
+    old_uid = old["metadata"]["uid"]
+    with web.record_pods() as recorder:
+        with disruption.kubelet_stopped(node):
+            marked = marked_for_deletion(victim, old_uid)
+            wait.wait_on_watch(
+                recorder,
+                marked,
+                expected=f"{victim} marked for deletion once node {node} stopped answering",
+                seen=wait.describe_pods,
+                timeout=settings.timeouts.pods,
+                diagnose=web.diagnose,
+            )
+            second = another_pod_named(victim, old_uid)
+            appeared = recorder.wait_until(second, HELD_WINDOW)
+            rest.delete_pod(web.kube, victim, web.namespace, grace_seconds=0)
+            wait.wait_on_watch(
+                recorder,
+                second,
+                expected=f"a new {victim} after the force delete",
+                seen=wait.describe_pods,
+                timeout=settings.timeouts.pods,
+                diagnose=web.diagnose,
+            )
+            replacement = recorder.snapshot()[0][victim]
+        timeline = pod_timeline(recorder)
+        web.wait_for_pods(recorder, names, replacing=frozenset({old_uid}))
+    observe.timeline(f"pods while the kubelet of {node} was stopped", timeline)
+    observe.text(
+        "the replacement",
+        f"{victim} (uid {replacement['metadata']['uid'][:8]}) created after the force delete: "
+        f"{placement.pod_node(replacement) or 'not yet scheduled'}, phase "
+        f"{(replacement.get('status') or {}).get('phase')} while node {node} was down "
+        "(a claim with a node-local volume makes it wait for that node)",
+    )
+    expect(
+        not appeared,
+        f"pods named {victim} while the old one (uid {old_uid[:8]}) was not confirmed gone",
+        f"no second {victim} for {HELD_WINDOW:.0f}s",
+        wait.describe_pods(recorder.snapshot()[0]),
+    )
+    expect_none(identity_overlaps(timeline), "at most one pod per identity")
+
+
+def marked_for_deletion(name: str, uid: str) -> Callable[[wait.Objects], bool]:
+    return lambda pods: (
+        name in pods
+        and pods[name]["metadata"]["uid"] == uid
+        and bool(pods[name]["metadata"].get("deletionTimestamp"))
+    )
+
+
+def another_pod_named(name: str, uid: str) -> Callable[[wait.Objects], bool]:
+    return lambda pods: name in pods and pods[name]["metadata"]["uid"] != uid
+
+
+def test_replacement_follows_its_volume(
+    cluster: Cluster, own_namespace: str, settings: Settings, nodes: Nodes,
+    observe: Observations,
+) -> None:  # fmt: skip
+    """On several nodes, a deleted pod's replacement is scheduled where its volume can be
+    used (the node affinity of a local volume), and keeps its data."""
+    if len(nodes.workers) < 2:
+        pytest.skip(f"needs 2 or more worker nodes to choose from; there are {nodes.workers}")
+    web = deployed(cluster, own_namespace, disruptable(settings.manifest), settings)
+    names = web.manifest.pod_names(web.manifest.replicas)
+    stored = stored_values(web, names)
+    volumes = {name: volume_nodes(web, name) for name in names}
+    web.replace_pods(names)
+    rows = [
+        {"pod": name, "volume on": ", ".join(sorted(volumes[name])) or "any node",
+         "replacement on": placement.pod_node(web.pod(name))}
+        for name in names
+    ]  # fmt: skip
+    observe.table("replacements and their volumes", rows)
+    for row, name in zip(rows, names, strict=True):
+        expect(
+            not volumes[name] or volumes[name] == {row["replacement on"]},
+            f"node of the replacement of {name}",
+            f"the node of its volume ({row['volume on']})",
+            row["replacement on"],
+        )
+        expect_data_kept(web, name, stored[name].value, "its replacement")
+
+
+def volume_nodes(web: StatefulSetUnderTest, pod: str) -> set[str]:
+    """The nodes the volumes of the pod's claims are bound to (none for network volumes)."""
+    found = set()
+    for claim_name in web.claim_names([pod]):
+        volume_name = ((web.claim(claim_name) or {}).get("spec") or {}).get("volumeName")
+        if volume_name:
+            volume = rest.raw(web.kube.core.read_persistent_volume, volume_name)
+            found.add(placement.volume_node(volume))
+    return found - {""}

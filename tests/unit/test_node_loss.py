@@ -1,0 +1,113 @@
+"""At most one pod per identity while a node is lost, and pods returning after a restart:
+the checkers over recorded watch timelines, fed streams that break them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from stsconf.disruption import EVICTION_TAINTS, short_tolerations
+from stsconf.node_loss import return_violations
+from stsconf.placement import takes_ordinary_pods, volume_node
+from stsconf.timeline import (
+    ADDED,
+    DELETED,
+    EXISTING,
+    MODIFIED,
+    PodEvent,
+    PodState,
+    Timeline,
+    identity_overlaps,
+)
+
+
+def pod(name: str, uid: str, ready: bool = True, terminating: bool = False) -> PodState:
+    phase = "Running" if ready else "Pending"
+    return PodState(name, uid=uid, phase=phase, ready=ready, terminating=terminating)
+
+
+def timeline(*steps: tuple[str, PodState]) -> Timeline:
+    return Timeline([PodEvent(i, float(i), kind, state) for i, (kind, state) in enumerate(steps)])
+
+
+OLD = pod("web-1", "old")
+OLD_MARKED = replace(OLD, terminating=True)  # evicted from the lost node, not confirmed gone
+NEW = pod("web-1", "new", ready=False)
+
+
+def test_replacement_only_after_the_force_delete_is_no_violation() -> None:
+    events = timeline(
+        (EXISTING, OLD),
+        (MODIFIED, OLD_MARKED),
+        (DELETED, OLD_MARKED),  # the force delete
+        (ADDED, NEW),
+    )
+    assert identity_overlaps(events) == []
+
+
+def test_second_pod_while_the_old_one_is_marked_for_deletion_is_a_violation() -> None:
+    events = timeline(
+        (EXISTING, OLD),
+        (MODIFIED, OLD_MARKED),
+        (ADDED, NEW),  # the controller did not wait for the old pod to be gone
+        (DELETED, OLD_MARKED),
+    )
+    [violation] = identity_overlaps(events)
+    assert violation.pod == "web-1"
+    assert "while uid old was not gone" in str(violation)
+
+
+def test_second_pod_beside_a_running_one_is_a_violation() -> None:
+    events = timeline((EXISTING, OLD), (ADDED, NEW))
+    assert [v.pod for v in identity_overlaps(events)] == ["web-1"]
+
+
+def test_other_names_do_not_count_as_a_second_pod() -> None:
+    events = timeline((EXISTING, OLD_MARKED), (ADDED, pod("web-2", "x")))
+    assert identity_overlaps(events) == []
+
+
+def test_pods_restarted_in_place_return_without_violation() -> None:
+    web0, web1 = pod("web-0", "a"), pod("web-1", "b")
+    events = timeline(
+        (EXISTING, web0),
+        (EXISTING, web1),
+        (MODIFIED, replace(web0, ready=False)),
+        (MODIFIED, replace(web1, ready=False)),
+        (MODIFIED, web1),  # readiness may return in any order: no pod was created
+        (MODIFIED, web0),
+    )
+    assert return_violations(events, ["web-0", "web-1"], ordered=True) == []
+
+
+def test_evicted_pod_created_again_before_its_predecessor_is_ready_is_a_violation() -> None:
+    web0, web1 = pod("web-0", "a"), pod("web-1", "b")
+    events = timeline(
+        (EXISTING, web0),
+        (EXISTING, web1),
+        (MODIFIED, replace(web0, ready=False)),
+        (DELETED, web1),
+        (ADDED, pod("web-1", "c", ready=False)),  # while web-0 is not Ready
+        (MODIFIED, web0),
+    )
+    [violation] = return_violations(events, ["web-0", "web-1"], ordered=True)
+    assert violation.pod == "web-1"
+    assert return_violations(events, ["web-0", "web-1"], ordered=False) == []
+
+
+def test_short_tolerations_cover_unreachable_and_not_ready_for_the_given_seconds() -> None:
+    tolerations = short_tolerations(2)
+    assert {t["key"] for t in tolerations} == set(EVICTION_TAINTS)
+    assert all(t["effect"] == "NoExecute" and t["tolerationSeconds"] == 2 for t in tolerations)
+
+
+def test_volume_node_reads_a_local_volumes_node_affinity() -> None:
+    term = {"matchExpressions": [{"key": "kubernetes.io/hostname", "values": ["w1"]}]}
+    volume = {"spec": {"nodeAffinity": {"required": {"nodeSelectorTerms": [term]}}}}
+    assert volume_node(volume) == "w1"
+    assert volume_node({"spec": {}}) == ""
+
+
+def test_a_control_plane_taint_keeps_ordinary_pods_away() -> None:
+    taint = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+    assert not takes_ordinary_pods({"spec": {"taints": [taint]}})
+    assert takes_ordinary_pods({"spec": {}})
