@@ -115,9 +115,36 @@ def connect(kubeconfig: Path) -> Kube:
     except Exception as error:
         raise ClusterUnavailable(
             f"cannot reach the cluster at {kube.server_address()} (from {kubeconfig}): "
-            f"{type(error).__name__}"
+            f"{connection_problem(error)}; check that the cluster is running (for kind: "
+            "`kind get clusters`, `docker ps`) and that the kubeconfig's server address and "
+            "credentials are current"
         ) from error
     return kube
+
+
+def connection_problem(error: BaseException) -> str:
+    """What went wrong on the way to the API server, in words: the innermost cause of a
+    urllib3 retry error (refused, timed out, name not resolved, TLS) rather than its class."""
+    reason: BaseException | None = error
+    while reason is not None and getattr(reason, "reason", None) is not None:
+        inner = reason.reason  # type: ignore[attr-defined]
+        if not isinstance(inner, BaseException):
+            break
+        reason = inner
+    text = str(reason or error)
+    for needle, words in CONNECTION_PROBLEMS:
+        if needle in text:
+            return words
+    return f"{type(reason).__name__}: {text}" if text else type(error).__name__
+
+
+CONNECTION_PROBLEMS = (
+    ("Connection refused", "connection refused (nothing listens at that address)"),
+    ("timed out", "the connection timed out"),
+    ("Name or service not known", "the server's host name does not resolve"),
+    ("No route to host", "no route to the server's host"),
+    ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate is not the one the kubeconfig trusts"),
+)
 
 
 def describe_nodes(kube: Kube) -> str:

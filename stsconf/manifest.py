@@ -4,12 +4,13 @@ from a YAML manifest."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
+from stsconf.apply_plan import apply_plan
+from stsconf.manifest_files import ManifestFileError, SourcedObject, read_objects
 
 Obj = dict[str, Any]
 
@@ -31,7 +32,7 @@ class ClaimTemplate:
     name: str
     storage: str
     access_modes: tuple[str, ...]
-    mount_path: str | None  # where the first container mounts it
+    mount_path: str | None  # where the container under test mounts it
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,20 @@ class ProbeDeclaration:
 
 
 @dataclass(frozen=True)
+class ContainerImage:
+    container: str
+    image: str
+    init: bool  # an init container
+
+
+@dataclass(frozen=True)
 class Manifest:
-    path: Path
-    documents: tuple[Obj, ...]
+    path: Path  # the file or directory it was read from
+    documents: tuple[Obj, ...]  # the objects applied, in the order they are created
     statefulset: Obj
     service: Obj
+    container: str  # the container under test: its image is the image under test
+    left_out: tuple[str, ...] = ()  # objects of the files not applied, each with why
 
     @property
     def statefulset_name(self) -> str:
@@ -113,8 +123,19 @@ class Manifest:
 
     @property
     def image(self) -> str:
-        """The first container's image: the image under test unless --image says otherwise."""
-        return str(self._first_container().get("image", ""))
+        """The image of the container under test, unless --image says otherwise."""
+        return str(self._container_under_test().get("image", ""))
+
+    @property
+    def pod_images(self) -> tuple[ContainerImage, ...]:
+        """The image of every container and init container of the pod template."""
+        spec = self.pod_spec
+        groups = ((True, spec.get("initContainers")), (False, spec.get("containers")))
+        return tuple(
+            ContainerImage(str(c.get("name", "")), str(c.get("image", "")), init)
+            for init, containers in groups
+            for c in containers or []
+        )
 
     def volume_mounts(self, container: str) -> list[Obj]:
         for candidate in self.pod_spec.get("containers") or []:
@@ -138,7 +159,7 @@ class Manifest:
         """The container port behind the service's first port."""
         ports = (self.service.get("spec") or {}).get("ports") or [{}]
         target = ports[0].get("targetPort", ports[0].get("port"))
-        container_ports = self._first_container().get("ports") or []
+        container_ports = self._container_under_test().get("ports") or []
         if isinstance(target, str):
             for port in container_ports:
                 if port.get("name") == target:
@@ -160,26 +181,41 @@ class Manifest:
         return f"{template.name}-{pod_name}"
 
     def with_image(self, image: str) -> Manifest:
-        """A copy whose StatefulSet runs `image` in every container, never pulling it."""
-        documents = copy.deepcopy(list(self.documents))
-        index = self.documents.index(self.statefulset)
-        statefulset = documents[index]
-        pod_spec = statefulset["spec"]["template"]["spec"]
-        for container in [*pod_spec.get("initContainers", []), *pod_spec["containers"]]:
-            container["image"] = image
-            container["imagePullPolicy"] = "IfNotPresent"
-        service = documents[self.documents.index(self.service)]
-        return Manifest(self.path, tuple(documents), statefulset, service)
+        """A copy whose container under test runs `image`, never pulling it; the other
+        containers keep the images the manifest gives them."""
+        return self.with_container_images({self.container: image})
 
-    def _first_container(self) -> Obj:
-        containers = self.pod_spec.get("containers") or [{}]
-        return dict(containers[0])
+    def with_container_images(self, images: Mapping[str, str]) -> Manifest:
+        """A copy whose named containers (init containers too) run the given images from the
+        node's store (kind loads them), never pulling them."""
+
+        def substitute(pod_spec: Obj) -> None:
+            for container in [*pod_spec.get("initContainers", []), *pod_spec["containers"]]:
+                if container.get("name") in images:
+                    container["image"] = images[container["name"]]
+                    container["imagePullPolicy"] = "IfNotPresent"
+
+        return self.with_pod_spec(substitute)
+
+    def with_pod_spec(self, edit: Callable[[Obj], None]) -> Manifest:
+        """A copy with `edit` applied to its StatefulSet's pod spec."""
+        documents = copy.deepcopy(list(self.documents))
+        statefulset = documents[self.documents.index(self.statefulset)]
+        service = documents[self.documents.index(self.service)]
+        edit(statefulset["spec"]["template"]["spec"])
+        return replace(self, documents=tuple(documents), statefulset=statefulset, service=service)
+
+    def _container_under_test(self) -> Obj:
+        for container in self.pod_spec.get("containers") or []:
+            if container.get("name") == self.container:
+                return dict(container)
+        return {}
 
     def _claim_template(self, template: Mapping[str, Any]) -> ClaimTemplate:
         name = str(template["metadata"]["name"])
         spec = template.get("spec") or {}
         storage = str(((spec.get("resources") or {}).get("requests") or {}).get("storage", ""))
-        mounts = self._first_container().get("volumeMounts") or []
+        mounts = self._container_under_test().get("volumeMounts") or []
         mount_path = next((str(m["mountPath"]) for m in mounts if m.get("name") == name), None)
         return ClaimTemplate(name, storage, tuple(spec.get("accessModes") or ()), mount_path)
 
@@ -239,59 +275,118 @@ def image_name(image: str) -> str:
     return image.split("@")[0].rsplit("/", 1)[-1].split(":")[0]
 
 
+# Public image names the air-gapped build's images stand in for, where the two differ.
+AIRGAP_ALIASES = {"busybox": "probe"}
+
+
+def airgap_stand_in(image: str, airgap_images: Mapping[str, str]) -> str | None:
+    """The air-gapped build's image for `image` (same name: redis:7.2 -> images.redis), if any."""
+    name = image_name(image)
+    return airgap_images.get(AIRGAP_ALIASES.get(name, name))
+
+
 def default_image(manifest: Manifest, airgap_images: Mapping[str, str] | None) -> str:
     """The image under test when --image is not given: the manifest's own; in air-gapped mode
     the build's image of the same name (images.<name> in airgap.json)."""
     if not manifest.image:
-        raise ManifestError(f"manifest {manifest.path}: the first container has no image")
+        raise ManifestError(
+            f"manifest {manifest.path}: container {manifest.container} has no image"
+        )
     if airgap_images is None:
         return manifest.image
-    name = image_name(manifest.image)
-    if name not in airgap_images:
+    stand_in = airgap_stand_in(manifest.image, airgap_images)
+    if stand_in is None:
         raise ManifestError(
             f"--airgap: the manifest's image {manifest.image} has no air-gapped build "
-            f"(no images.{name} in airgap.json; built: {', '.join(sorted(airgap_images))}); "
-            "pass --image"
+            f"(no images.{image_name(manifest.image)} in airgap.json; built: "
+            f"{', '.join(sorted(airgap_images))}); build or tag your own image and pass "
+            "--image (see the README, 'Your own image without a registry')"
         )
-    return airgap_images[name]
+    return stand_in
 
 
-def load_manifest(path: Path) -> Manifest:
+def airgap_images_of_others(manifest: Manifest, airgap_images: Mapping[str, str]) -> dict[str, str]:
+    """In air-gapped mode, the image each container other than the one under test runs: the
+    build's stand-in where there is one, else the manifest's own (it must be in Docker)."""
+    return {
+        entry.container: airgap_stand_in(entry.image, airgap_images) or entry.image
+        for entry in manifest.pod_images
+        if entry.container != manifest.container
+    }
+
+
+def load_manifest(
+    path: Path, statefulset: str | None = None, container: str | None = None
+) -> Manifest:
+    """The StatefulSet under test (the only one, or the one named) from a file or directory,
+    with the objects applied beside it; `container` names the container under test (default:
+    the first)."""
     try:
-        documents = tuple(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
-    except OSError as error:
-        raise ManifestError(f"cannot read manifest {path}: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        raise ManifestError(f"manifest {path} is not valid YAML: {error}") from error
-    return parse_manifest(path, documents)
+        objects = read_objects(path)
+    except ManifestFileError as error:
+        raise ManifestError(str(error)) from None
+    return parse_manifest(path, objects, statefulset, container)
 
 
-def parse_manifest(path: Path, documents: tuple[Obj, ...]) -> Manifest:
-    for doc in documents:
-        if not isinstance(doc, dict) or "kind" not in doc:
-            raise ManifestError(f"manifest {path} has a document that is not a Kubernetes object")
-    statefulsets = [d for d in documents if d["kind"] == "StatefulSet"]
-    if len(statefulsets) != 1:
-        found = f"{len(statefulsets)} StatefulSets" if statefulsets else "no StatefulSet"
-        raise ManifestError(f"manifest {path} must hold exactly one StatefulSet; found {found}")
-    statefulset = statefulsets[0]
-    spec = statefulset.get("spec") or {}
+def parse_manifest(
+    path: Path,
+    objects: Sequence[SourcedObject],
+    statefulset_name: str | None = None,
+    container: str | None = None,
+) -> Manifest:
+    under_test = _statefulset_under_test(path, objects, statefulset_name)
+    where = f"StatefulSet {under_test.name} in {under_test.source}"
+    spec = under_test.object.get("spec") or {}
     service_name = spec.get("serviceName")
     if not service_name:
-        raise ManifestError(f"StatefulSet in {path} has no spec.serviceName")
-    services = [
-        d for d in documents if d["kind"] == "Service" and d["metadata"]["name"] == service_name
-    ]
+        raise ManifestError(f"{where} has no spec.serviceName")
+    plan = apply_plan(objects, under_test)
+    services = [s.object for s in plan.applied if s.kind == "Service" and s.name == service_name]
     if not services:
         raise ManifestError(
             f"manifest {path}: the StatefulSet's service {service_name!r} "
             "(spec.serviceName) is not in the manifest"
         )
-    if not (spec.get("template") or {}).get("spec", {}).get("containers"):
-        raise ManifestError(f"StatefulSet in {path} has no containers")
-    manifest = Manifest(path, documents, statefulset, services[0])
+    containers = (spec.get("template") or {}).get("spec", {}).get("containers")
+    if not containers:
+        raise ManifestError(f"{where} has no containers")
+    names = [str(c.get("name", "")) for c in containers]
+    chosen = container or names[0]
+    if chosen not in names:
+        raise ManifestError(
+            f"--container {chosen}: {where} has no such container (it has {', '.join(names)})"
+        )
+    manifest = Manifest(
+        path,
+        tuple(item.object for item in plan.applied),
+        under_test.object,
+        services[0],
+        chosen,
+        plan.left_out,
+    )
     try:
         probe_declaration(manifest.annotations, manifest.container_names)
     except ManifestError as error:
-        raise ManifestError(f"StatefulSet in {path}: {error}") from None
+        raise ManifestError(f"{where}: {error}") from None
     return manifest
+
+
+def _statefulset_under_test(
+    path: Path, objects: Sequence[SourcedObject], name: str | None
+) -> SourcedObject:
+    statefulsets = [item for item in objects if item.kind == "StatefulSet"]
+    names = ", ".join(item.name for item in statefulsets)
+    if name is not None:
+        chosen = [item for item in statefulsets if item.name == name]
+        if not chosen:
+            found = f"it has {names}" if statefulsets else "it has no StatefulSet"
+            raise ManifestError(f"--statefulset {name}: no such StatefulSet in {path} ({found})")
+        return chosen[0]
+    if not statefulsets:
+        raise ManifestError(f"manifest {path} must hold a StatefulSet; found no StatefulSet")
+    if len(statefulsets) > 1:
+        raise ManifestError(
+            f"manifest {path} holds {len(statefulsets)} StatefulSets ({names}): "
+            "pass --statefulset NAME to pick the one under test"
+        )
+    return statefulsets[0]

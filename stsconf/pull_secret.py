@@ -4,10 +4,8 @@ environment only), the docker-registry Secret made of them, and the StatefulSet 
 from __future__ import annotations
 
 import base64
-import copy
-import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,30 +108,20 @@ def with_pull_secret(manifest: Manifest, name: str = SECRET_NAME) -> Manifest:
         if {"name": name} not in secrets:
             secrets.append({"name": name})
 
-    return edit_pod_spec(manifest, add)
+    return manifest.with_pod_spec(add)
 
 
 def with_pulled_image(manifest: Manifest, image: str) -> Manifest:
-    """A copy whose StatefulSet runs `image` in every container and pulls it on every start
+    """A copy whose container under test runs `image` and pulls it on every start
     (imagePullPolicy Always), so that a copy cached on the node never stands in for it."""
 
     def pull(pod_spec: Obj) -> None:
-        for container in [*pod_spec.get("initContainers", []), *pod_spec["containers"]]:
-            container["image"] = image
-            container["imagePullPolicy"] = "Always"
+        for container in pod_spec["containers"]:
+            if container.get("name") == manifest.container:
+                container["image"] = image
+                container["imagePullPolicy"] = "Always"
 
-    return edit_pod_spec(manifest, pull)
-
-
-def edit_pod_spec(manifest: Manifest, edit: Callable[[Obj], None]) -> Manifest:
-    """A copy of the manifest with `edit` applied to its StatefulSet's pod spec."""
-    documents = copy.deepcopy(list(manifest.documents))
-    statefulset = documents[manifest.documents.index(manifest.statefulset)]
-    service = documents[manifest.documents.index(manifest.service)]
-    edit(statefulset["spec"]["template"]["spec"])
-    return dataclasses.replace(
-        manifest, documents=tuple(documents), statefulset=statefulset, service=service
-    )
+    return manifest.with_pod_spec(pull)
 
 
 def _b64(text: str) -> str:

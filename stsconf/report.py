@@ -214,13 +214,26 @@ def diagnostics_extra(sections: Sequence[tuple[str, str]]) -> dict[str, Any]:
 
 
 def manifest_html(manifest: Manifest) -> str:
-    """The manifest as applied (image substituted), folded away below the environment."""
+    """The manifest as applied (image substituted), folded away below the environment, with
+    what of its files was left out and why."""
     text = yaml.safe_dump_all(manifest.documents, sort_keys=False)
+    left_out = "".join(f"<li>{html.escape(line)}</li>" for line in manifest.left_out)
     return (
         '<details id="stsconf-manifest" class="stsconf-report">'
         f"<summary>The manifest applied: {html.escape(str(manifest.path))} "
-        "(with the image under test)</summary>"
-        f"<pre>{html.escape(text)}</pre></details>"
+        f"(StatefulSet {html.escape(manifest.statefulset_name)}, container under test "
+        f"{html.escape(manifest.container)})</summary>"
+        + (f"<h4>Not applied</h4><ul>{left_out}</ul>" if left_out else "")
+        + f"<pre>{html.escape(text)}</pre></details>"
+    )
+
+
+def stopped_html(reason: str) -> str:
+    """The first thing a report says when the run stopped before testing anything."""
+    return (
+        '<div id="stsconf-stopped" class="stsconf-report stsconf-why">'
+        "<h2>The run stopped before testing anything</h2>"
+        f'<pre class="stsconf-pre">{html.escape(reason)}</pre></div>'
     )
 
 
@@ -231,6 +244,7 @@ body { display: flex; flex-direction: column; }
 #environment { align-self: flex-start; }
 .summary, .summary__data, .additional-summary.prefix { display: contents; }
 #title, #title + p { order: -3; }
+#stsconf-stopped { order: -2; margin: 8px 0; }
 #stsconf-matrix { order: -2; margin-bottom: 4px; }
 #environment-header, #environment, #stsconf-manifest { order: -1; }
 .summary__reload, .summary__spacer { flex: none; }

@@ -82,7 +82,32 @@ def apply_manifest(kube: Kube, manifest: Manifest, namespace: str) -> None:
     for document in manifest.documents:
         body = json.loads(json.dumps(document))
         body.get("metadata", {}).pop("namespace", None)
-        utils.create_from_dict(kube.api_client, body, namespace=namespace)
+        for subject in body.get("subjects") or []:  # a RoleBinding's service accounts
+            if subject.get("kind") == "ServiceAccount":
+                subject["namespace"] = namespace
+        try:
+            utils.create_from_dict(kube.api_client, body, namespace=namespace)
+        except utils.FailToCreateError as error:
+            reasons = "; ".join(api_message(e) for e in error.api_exceptions)
+            raise ApplyFailed(
+                f"could not create {body.get('kind')} {body['metadata'].get('name')} "
+                f"in {namespace}: {reasons}"
+            ) from None
+
+
+class ApplyFailed(RuntimeError):
+    """The API refused an object of the manifest; the message says which and why."""
+
+
+def api_message(error: ApiException) -> str:
+    """The API's own words for a refusal (its Status message), else status and reason."""
+    try:
+        message = json.loads(error.body or "{}").get("message")
+    except (json.JSONDecodeError, AttributeError):
+        message = None
+    return (
+        f"{error.status} {error.reason}: {message}" if message else f"{error.status} {error.reason}"
+    )
 
 
 def list_items(call: Callable[..., Any], namespace: str, **kwargs: Any) -> list[Obj]:
@@ -117,18 +142,10 @@ def exec_in_pod(
 ) -> ExecResult:
     """Run `command` in the pod (its first container unless `container` names another) and
     collect its output and exit code; why it did not run or finish goes into stderr."""
-    session = stream(
-        kube.core.connect_get_namespaced_pod_exec,
-        pod,
-        namespace,
-        command=list(command),
-        stderr=True,
-        stdin=False,
-        stdout=True,
-        tty=False,
-        _preload_content=False,
-        **({"container": container} if container else {}),
-    )
+    try:
+        session = _exec_session(kube, pod, namespace, command, container)
+    except ApiException as error:  # refused before it ran: no such pod or container
+        return ExecResult(tuple(command), -1, "", f"exec refused: {error.reason}")
     try:
         session.run_forever(timeout=timeout)
         stdout, stderr = session.read_stdout(timeout=0), session.read_stderr(timeout=0)
@@ -142,6 +159,23 @@ def exec_in_pod(
         )
     code, problem = exit_status(status)
     return ExecResult(tuple(command), code, stdout, stderr + problem)
+
+
+def _exec_session(
+    kube: Kube, pod: str, namespace: str, command: Sequence[str], container: str | None
+) -> Any:
+    return stream(
+        kube.core.connect_get_namespaced_pod_exec,
+        pod,
+        namespace,
+        command=list(command),
+        stderr=True,
+        stdin=False,
+        stdout=True,
+        tty=False,
+        _preload_content=False,
+        **({"container": container} if container else {}),
+    )
 
 
 def exit_status(status: str) -> tuple[int, str]:

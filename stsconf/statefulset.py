@@ -161,7 +161,9 @@ class StatefulSetUnderTest:
         ]
 
     def exec(self, pod: str, command: Sequence[str], container: str | None = None) -> ExecResult:
-        return rest.exec_in_pod(self.kube, pod, self.namespace, command, container=container)
+        """Run `command` in `pod`, in the container under test unless `container` says."""
+        chosen = container or self.manifest.container
+        return rest.exec_in_pod(self.kube, pod, self.namespace, command, container=chosen)
 
     # Data in the pods' persistent storage, through the data probe
 

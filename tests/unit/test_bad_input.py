@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from stsconf.airgap import DEFAULT_AIRGAP_FILE
 from stsconf.selftest import CONFORMANCE, REPO
 
 UNREACHABLE_KUBECONFIG = """apiVersion: v1
@@ -39,7 +41,7 @@ def test_manifest_without_statefulset(tmp_path: Path) -> None:
     manifest.write_text("kind: Service\nmetadata: {name: nginx}\n")
     code, output = run_suite(tmp_path, f"--manifest={manifest}")
     assert code == pytest.ExitCode.USAGE_ERROR
-    assert_one_line_error(output, "must hold exactly one StatefulSet; found no StatefulSet")
+    assert_one_line_error(output, "must hold a StatefulSet; found no StatefulSet")
 
 
 def test_statefulset_without_its_service(tmp_path: Path) -> None:
@@ -62,7 +64,17 @@ def test_unreachable_cluster(tmp_path: Path) -> None:
     kubeconfig.write_text(UNREACHABLE_KUBECONFIG)
     code, output = run_suite(tmp_path, f"--existing-kubeconfig={kubeconfig}")
     assert code == 3
-    assert_one_line_error(output, "stsconf: cannot reach the cluster at https://127.0.0.1:9")
+    assert_one_line_error(output, "stsconf: cannot reach the cluster at https://127.0.0.1:9 (from ")
+    assert_one_line_error(output, "connection refused (nothing listens at that address)")
+    assert "MaxRetryError" not in output
+
+
+@pytest.mark.parametrize("option", ["--pod-timeout=-3", "--dns-timeout=0", "--pod-timeout=soon"])
+def test_timeouts_must_be_positive_numbers(tmp_path: Path, option: str) -> None:
+    code, output = run_suite(tmp_path, option)
+    assert code == pytest.ExitCode.USAGE_ERROR
+    assert "Traceback" not in output
+    assert f"argument {option.split('=')[0]}" in output, output
 
 
 def test_missing_kubeconfig(tmp_path: Path) -> None:
@@ -83,4 +95,22 @@ def test_docker_not_running(tmp_path: Path) -> None:
     code, output = run_suite(tmp_path, "--cluster-name=stsconf-never-created", env=env)
     assert code == 3
     assert_one_line_error(output, "stsconf: Docker is not running: Cannot connect to the Docker")
+    assert not (REPO / ".pytest-kind" / "stsconf-never-created").exists()
+
+
+@pytest.mark.skipif(not DEFAULT_AIRGAP_FILE.is_file(), reason="needs `python -m airgap build`")
+def test_image_not_in_docker_leaves_a_report_and_junit_that_say_why(tmp_path: Path) -> None:
+    image = "stsconf/never-built:0"
+    code, output = run_suite(tmp_path, "--airgap", f"--image={image}",
+                             "--cluster-name=stsconf-never-created")  # fmt: skip
+    assert code == 3, output
+    assert_one_line_error(output, f"{image} (container nginx, the image under test): build it")
+    cases = ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
+    errors = [error for case in cases if (error := case.find("error")) is not None]
+    assert len(errors) == 1, output
+    assert image in (errors[0].get("message") or ""), ET.tostring(errors[0])
+    report = (tmp_path / "report.html").read_text()
+    stopped = report.index('id="stsconf-stopped"')
+    assert stopped < report.index('id="stsconf-matrix"')
+    assert f"docker tag SOURCE {image}" in report[stopped:]
     assert not (REPO / ".pytest-kind" / "stsconf-never-created").exists()

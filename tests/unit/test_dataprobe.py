@@ -98,7 +98,7 @@ def test_declarations_that_make_no_sense_are_rejected(
 
 def test_a_bad_declaration_is_rejected_when_the_manifest_is_read(tmp_path: Path) -> None:
     path = manifest_with(tmp_path, {PROBE_WRITE: "true"})
-    with pytest.raises(ManifestError, match=r"StatefulSet in .*m.yaml: annotation"):
+    with pytest.raises(ManifestError, match=r"StatefulSet web in .*m.yaml: annotation"):
         load_manifest(path)
 
 

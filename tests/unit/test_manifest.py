@@ -69,7 +69,7 @@ def test_image_is_substituted_and_never_pulled() -> None:
 
 
 def test_manifest_without_statefulset_is_rejected(tmp_path: Path) -> None:
-    with pytest.raises(ManifestError, match="exactly one StatefulSet; found no StatefulSet"):
+    with pytest.raises(ManifestError, match="must hold a StatefulSet; found no StatefulSet"):
         load_manifest(write(tmp_path, SERVICE))
 
 
