@@ -18,6 +18,9 @@ ADDED = "ADDED"
 MODIFIED = "MODIFIED"
 DELETED = "DELETED"
 
+# The label a StatefulSet's controller puts on each pod: the ControllerRevision it was made from.
+REVISION_LABEL = "controller-revision-hash"
+
 
 @dataclass(frozen=True)
 class PodState:
@@ -28,6 +31,7 @@ class PodState:
     terminating: bool
     ip: str | None = None
     scheduled: bool = False  # bound to a node
+    revision: str = ""  # its controller-revision-hash label: the ControllerRevision it runs
 
     @property
     def running_and_ready(self) -> bool:
@@ -101,6 +105,7 @@ def pod_state_from_object(obj: Mapping[str, Any]) -> PodState:
         terminating=bool(metadata.get("deletionTimestamp")),
         ip=status.get("podIP"),
         scheduled=bool((obj.get("spec") or {}).get("nodeName")),
+        revision=str((metadata.get("labels") or {}).get(REVISION_LABEL, "")),
     )
 
 
@@ -158,6 +163,29 @@ def ordered_deletion_violations(
                     f"{higher} deleted only at event #{higher_gone.seq}",
                 )
             )
+    return violations
+
+
+def identity_overlaps(timeline: Timeline) -> list[OrderViolation]:
+    """At most one pod per identity: a pod of a name may appear only once the previous pod of
+    that name is gone (its DELETED event seen), never beside it."""
+    live: dict[str, str] = {}  # name -> uid of the pod of that name not yet gone
+    violations = []
+    for event in timeline.events:
+        name, uid = event.pod.name, event.pod.uid
+        if event.kind == DELETED:
+            if live.get(name) == uid:
+                del live[name]
+            continue
+        if name in live and live[name] != uid:
+            violations.append(
+                OrderViolation(
+                    name,
+                    f"a new {name} only after the previous one (uid {live[name][:8]}) was gone",
+                    f"uid {uid[:8]} at event #{event.seq} while uid {live[name][:8]} was not gone",
+                )
+            )
+        live[name] = uid
     return violations
 
 

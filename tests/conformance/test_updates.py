@@ -1,0 +1,511 @@
+"""How a StatefulSet is updated: rolling updates, partitions, OnDelete, rollbacks, availability.
+
+The tests share the module's StatefulSet (its own namespace). Each first gives it the update
+strategy it exercises, whatever the manifest declares (the report says what that is), and waits
+until the set is at rest on one revision; then it changes the pod template itself (an
+annotation: a new revision, for any image) and watches what the controller does. Any one of
+them can run, and fail, on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+import pytest
+
+from stsconf import rest, storage, updates, wait
+from stsconf.dataprobe import own_data_problems, printed
+from stsconf.expectations import expect, expect_none, mismatch
+from stsconf.matrix import FORM_PROPERTY
+from stsconf.report import Observations
+from stsconf.statefulset import StatefulSetUnderTest, pod_timeline
+from stsconf.timeline import Timeline, pod_state_from_object
+from stsconf.update_order import (
+    StatusSample,
+    availability_lag_violations,
+    final_states,
+    max_unavailable_violations,
+    min_ready_violations,
+    replacement,
+    replacement_violations,
+    revision_mismatches,
+    unavailable_peak,
+    untouched_violations,
+    update_order_violations,
+)
+from stsconf.updates import Status
+from stsconf.watching import Recorder
+
+pytestmark = pytest.mark.conformance
+
+HOLD_SECONDS = 4.0  # how long nothing may happen where nothing should (the controller acts in ms)
+MIN_READY_SECONDS = 3  # minReadySeconds the suite sets when the manifest has none
+# The API's condition timestamps have whole seconds, and two watches see things at slightly
+# different moments: how much earlier than minReadySeconds a pod may count as available.
+AVAILABILITY_SLACK = 1.5
+MAX_UNAVAILABLE = 2
+GATE = "MaxUnavailableStatefulSet"
+
+
+@pytest.fixture(autouse=True)
+def declared_strategy(
+    web: StatefulSetUnderTest, record_property: Callable[[str, object], None]
+) -> None:
+    """The property matrix shows, under each update property, what the manifest declares."""
+    declared = updates.declared_strategy(web.manifest.statefulset)
+    record_property(FORM_PROPERTY, f"the manifest declares {declared}")
+
+
+def test_rolling_update_order(web: StatefulSetUnderTest, observe: Observations) -> None:
+    """A template change replaces pods from the highest ordinal down, one at a time, each after
+    the one above is Running and Ready on the new revision; each pod keeps its claims and data."""
+    _strategy(web, observe, "RollingUpdate, partition 0")
+    updates.settle(web, updates.rolling_update())
+    pods = _pod_names(web)
+    keeps_data = web.manifest.storage_not_applicable is None
+    written = _store_values(web, pods) if keeps_data else {}
+    claims_before = _claims(web, pods)
+
+    status, timeline = _roll(web, updates.changed(_template(web)))
+    revision = status.update_revision
+    observe.timeline(f"pod events while rolling onto revision {revision}", timeline)
+    _show_revisions(web, observe, "ControllerRevisions after the update")
+    problems: list[object] = [
+        *update_order_violations(timeline, pods[::-1], revision),
+        *revision_mismatches(final_states(timeline), dict.fromkeys(pods, revision)),
+    ]
+    claims_after = _claims(web, pods)
+    observe.table("claims before and after the update", _claim_rows(claims_before, claims_after))
+    problems += [
+        mismatch(f"{pod} volume {volume}", f"claim {before}", f"claim {claims_after[pod][volume]}")
+        for pod, by_volume in claims_before.items()
+        for volume, before in by_volume.items()
+        if claims_after[pod][volume] != before
+    ]
+    if keeps_data:
+        reads = {pod: web.read_data(pod) for pod in pods}
+        observe.table(
+            "data stored before the update and read after it",
+            [
+                {"pod": p, "value stored": v, "read after": printed(reads[p])}
+                for p, v in written.items()
+            ],
+        )
+        problems += own_data_problems(web.data_probe, written, reads, "after the update")
+    else:
+        observe.text("data", web.manifest.storage_not_applicable or "")
+    expect_none(problems, "rolling update")
+
+
+def test_partitioned_update(web: StatefulSetUnderTest, observe: Observations) -> None:
+    """With `rollingUpdate.partition` P only ordinals >= P move to the new revision, a pod below
+    P comes back on the old one; lowering P step by step updates the rest in reverse order."""
+    pods = _pod_names(web)
+    replicas = len(pods)
+    _strategy(web, observe, f"RollingUpdate, partition {replicas}, then lower step by step")
+    old = updates.settle(web, updates.rolling_update(partition=replicas)).update_revision
+
+    with web.record_pods() as recorder:
+        new = updates.set_template(web, updates.changed(_template(web))).update_revision
+        updates.hold(recorder, pods, HOLD_SECONDS)
+        _, held = recorder.snapshot()
+        status = Status.of(updates.read(web))
+        canary = _lower_partition(web, recorder, pods, replicas - 1, old, new)
+    observe.timeline(
+        f"pod events: template changed to {new} under partition {replicas}, held for "
+        f"{HOLD_SECONDS:g}s, then partition {replicas - 1} (canary)",
+        canary,
+    )
+    expect_none(
+        untouched_violations(Timeline(canary.events[: len(held)]), pods, f"partition {replicas}"),
+        "partition P >= replicas",
+    )
+    expect(
+        (status.current_revision, status.update_revision, status.updated) == (old, new, 0),
+        f"status with partition {replicas}",
+        f"currentRevision {old}, updateRevision {new}, 0 updated",
+        status.describe(),
+    )
+    _expect_partitioned(canary, pods, replicas - 1, new)
+    if replicas > 1:
+        _deleted_below_partition_comes_back_old(web, observe, pods, replicas - 1, old, new)
+    for partition in range(replicas - 2, -1, -1):  # the phased roll-out
+        with web.record_pods() as recorder:
+            timeline = _lower_partition(web, recorder, pods, partition, old, new)
+        observe.timeline(f"partition {partition}: pod events", timeline)
+        _expect_partitioned(timeline, pods, partition, new)
+    updates.wait_rolled_out(web, new)
+    _show_revisions(web, observe, "ControllerRevisions after the phased roll-out")
+
+
+def _on_partition(pods: list[str], partition: int, old: str, new: str) -> dict[str, str]:
+    """The revision of each pod once the update reached `partition`."""
+    return {pod: new if index >= partition else old for index, pod in enumerate(pods)}
+
+
+def _lower_partition(
+    web: StatefulSetUnderTest,
+    recorder: Recorder,
+    pods: list[str],
+    partition: int,
+    old: str,
+    new: str,
+) -> Timeline:
+    strategy = updates.rolling_update(partition=partition)
+    updates.patch_and_observe(web, {"spec": {"updateStrategy": strategy}})
+    updates.wait_for_revisions(web, recorder, _on_partition(pods, partition, old, new))
+    return pod_timeline(recorder)
+
+
+def _expect_partitioned(timeline: Timeline, pods: list[str], partition: int, new: str) -> None:
+    expect_none(
+        [
+            *update_order_violations(timeline, [pods[partition]], new),
+            *untouched_violations(timeline, pods[:partition], f"below partition {partition}"),
+            *untouched_violations(timeline, pods[partition + 1 :], f"already on {new}"),
+        ],
+        f"partition {partition}",
+    )
+
+
+def _deleted_below_partition_comes_back_old(
+    web: StatefulSetUnderTest,
+    observe: Observations,
+    pods: list[str],
+    partition: int,
+    old: str,
+    new: str,
+) -> None:
+    pod = pods[partition - 1]
+    revisions = _on_partition(pods, partition, old, new)
+    with web.record_pods() as recorder:
+        uid = web.pod(pod)["metadata"]["uid"]
+        updates.delete_pod_by_uid(web, pod, uid)
+        updates.wait_for_revisions(web, recorder, revisions, replacing=frozenset({uid}))
+        timeline = pod_timeline(recorder)
+    observe.timeline(f"{pod}, below the partition, deleted", timeline)
+    expect_none(replacement_violations(timeline, [pod], old), "a pod below the partition")
+
+
+def test_on_delete_update(web: StatefulSetUnderTest, observe: Observations) -> None:
+    """With `updateStrategy: OnDelete` a template change replaces no running pod; each pod
+    deleted afterwards comes back on the new revision."""
+    _strategy(web, observe, "OnDelete")
+    old = updates.settle(web, updates.ON_DELETE).update_revision
+    pods = _pod_names(web)
+    with web.record_pods() as recorder:
+        new = updates.set_template(web, updates.changed(_template(web))).update_revision
+        updates.hold(recorder, pods, HOLD_SECONDS)
+        objects, held = recorder.snapshot()
+        status = Status.of(updates.read(web))
+        rest.delete_pods(web.kube, web.namespace, web.manifest.selector)
+        old_uids = frozenset(pod["metadata"]["uid"] for pod in objects.values())
+        updates.wait_for_revisions(web, recorder, dict.fromkeys(pods, new), replacing=old_uids)
+        timeline = pod_timeline(recorder)
+    observe.timeline(
+        f"pod events: template changed to {new}, held, then all pods deleted", timeline
+    )
+    _show_revisions(web, observe, "ControllerRevisions after the pods were replaced")
+    before_deletion = Timeline(timeline.events[: len(held)])
+    expect_none(untouched_violations(before_deletion, pods, "OnDelete"), "OnDelete before deletion")
+    expect(
+        (status.current_revision, status.update_revision, status.updated) == (old, new, 0),
+        "status before deletion",
+        f"currentRevision {old}, updateRevision {new}, 0 updated",
+        status.describe(),
+    )
+    expect_none(replacement_violations(timeline, pods, new), "OnDelete after deletion")
+
+
+def test_rollback(web: StatefulSetUnderTest, observe: Observations) -> None:
+    """Restoring the previous template returns to the previous ControllerRevision, creating
+    none, and rolls the pods back in the same order; `revisionHistoryLimit` bounds the rest."""
+    _strategy(web, observe, "RollingUpdate, partition 0; then revisionHistoryLimit 0")
+    previous = updates.settle(web, updates.rolling_update()).update_revision
+    pods = _pod_names(web)
+    restored = _template(web)
+
+    forward_status, forward = _roll(web, updates.changed(restored))
+    observe.timeline(
+        f"pod events of the update {previous} -> {forward_status.update_revision}", forward
+    )
+    after_update = _revision_names(web)
+    back_status, back = _roll(web, restored)
+    observe.timeline(f"pod events of the rollback to {back_status.update_revision}", back)
+    after_rollback = _revision_names(web)
+    _show_revisions(web, observe, "ControllerRevisions after the rollback")
+    expect(
+        back_status.update_revision == previous,
+        "rollback",
+        f"updateRevision {previous} (the previous revision)",
+        f"updateRevision {back_status.update_revision}",
+    )
+    expect(
+        after_rollback == after_update,
+        "ControllerRevisions after the rollback",
+        f"the same as after the update, {sorted(after_update)} (no new revision)",
+        f"{sorted(after_rollback)}",
+    )
+    expect_none(
+        [
+            *update_order_violations(forward, pods[::-1], forward_status.update_revision),
+            *update_order_violations(back, pods[::-1], previous),
+        ],
+        "update and rollback order",
+    )
+    _history_bounded(web, observe, previous)
+
+
+def _history_bounded(web: StatefulSetUnderTest, observe: Observations, live: str) -> None:
+    """revisionHistoryLimit 0 keeps only the live revision; the manifest's limit comes back."""
+    limit = web.manifest.statefulset["spec"].get("revisionHistoryLimit")
+    with updates.record_revisions(web) as recorder:
+        updates.patch_and_observe(web, {"spec": {"revisionHistoryLimit": 0}})
+        wait.wait_on_watch(
+            recorder,
+            lambda revisions: set(revisions) == {live},
+            expected=f"only the live revision {live} kept with revisionHistoryLimit 0",
+            seen=lambda revisions: "kept: " + ", ".join(sorted(revisions)),
+            timeout=web.timeouts.pods,
+            diagnose=web.diagnose,
+        )
+    _show_revisions(web, observe, "ControllerRevisions with revisionHistoryLimit 0")
+    updates.patch_and_observe(web, {"spec": {"revisionHistoryLimit": limit}})
+
+
+def test_forced_rollback(web: StatefulSetUnderTest, observe: Observations) -> None:
+    """An update whose pods never become Ready stops at the first broken pod, touching no lower
+    ordinal; reverting the template and deleting the broken pod brings all back Ready."""
+    _strategy(web, observe, "RollingUpdate, partition 0")
+    good = updates.settle(web, updates.rolling_update()).update_revision
+    pods = _pod_names(web)
+    top, lower = pods[-1], pods[:-1]
+    good_template = _template(web)
+    with web.record_pods() as recorder:
+        broken = updates.set_template(web, updates.never_ready(good_template)).update_revision
+        _wait_running_on(web, recorder, top, broken)
+        updates.hold(recorder, lower, HOLD_SECONDS)
+        halted = pod_timeline(recorder)
+        back = updates.set_template(web, good_template).update_revision
+        uid = recorder.snapshot()[0][top]["metadata"]["uid"]
+        updates.delete_pod_by_uid(web, top, uid)
+        updates.wait_for_revisions(
+            web, recorder, dict.fromkeys(pods, good), replacing=frozenset({uid})
+        )
+        timeline = pod_timeline(recorder)
+    updates.wait_rolled_out(web, good)
+    observe.timeline(
+        f"pod events: update to never-ready revision {broken}, halt, revert, delete {top}", timeline
+    )
+    _show_revisions(web, observe, "ControllerRevisions after the recovery")
+    ready_broken = [e for e in halted.of(top) if e.pod.revision == broken and e.pod.ready]
+    expect(
+        not ready_broken,
+        f"{top} on revision {broken}",
+        f"never Ready (readiness gate {updates.NEVER_READY})",
+        f"Ready at event #{ready_broken[0].seq}" if ready_broken else "",
+    )
+    expect_none(
+        untouched_violations(halted, lower, f"below the broken pod {top}"),
+        "the update halts at the broken pod",
+    )
+    expect(back == good, "reverted template", f"updateRevision {good}", f"updateRevision {back}")
+    expect_none(
+        revision_mismatches(final_states(timeline), dict.fromkeys(pods, good)),
+        "recovered on the old revision",
+    )
+
+
+def _wait_running_on(
+    web: StatefulSetUnderTest, recorder: Recorder, pod: str, revision: str
+) -> None:
+    def running(pods: wait.Objects) -> bool:
+        state = pod_state_from_object(pods[pod]) if pod in pods else None
+        return (
+            state is not None
+            and state.phase == "Running"
+            and not state.terminating
+            and (state.revision == revision)
+        )
+
+    wait.wait_on_watch(
+        recorder,
+        running,
+        expected=f"{pod} Running on revision {revision}",
+        seen=updates.describe_revisions,
+        timeout=web.timeouts.pods,
+        diagnose=web.diagnose,
+    )
+
+
+def test_min_ready_seconds(web: StatefulSetUnderTest, observe: Observations) -> None:
+    """With `minReadySeconds` M the next pod is replaced only M seconds after the one above
+    became Ready, and `status.availableReplicas` lags `readyReplicas` by that much."""
+    declared = updates.manifest_min_ready_seconds(web)
+    minimum = declared or MIN_READY_SECONDS
+    _strategy(web, observe, f"RollingUpdate, partition 0, minReadySeconds {minimum}")
+    updates.settle(web, updates.rolling_update(), min_ready_seconds=minimum)
+    pods = _pod_names(web)
+    pods_started = time.monotonic()
+    with web.record_pods() as pod_recorder:
+        statefulset_started = time.monotonic()
+        with updates.record_statefulset(web) as recorder:
+            new = updates.set_template(web, updates.changed(_template(web))).update_revision
+            updates.wait_for_revisions(web, pod_recorder, dict.fromkeys(pods, new))
+            wait.wait_on_watch(
+                recorder,
+                lambda objects: _available_on(Status.of(objects[web.name]), new, len(pods)),
+                expected=f"rolled out onto {new} with availableReplicas {len(pods)}",
+                seen=lambda objects: Status.of(objects[web.name]).describe(),
+                timeout=web.timeouts.pods,
+                diagnose=web.diagnose,
+            )
+            _, events = recorder.snapshot()
+        timeline = pod_timeline(pod_recorder)
+    offset = statefulset_started - pods_started
+    samples = [
+        StatusSample(e.seconds + offset, Status.of(e.object).ready, Status.of(e.object).available)
+        for e in events
+    ]
+    ready_at = {
+        pod: found.ready.seconds
+        for pod in pods
+        if (found := replacement(timeline, pod, new)).ready is not None
+    }
+    observe.timeline(
+        f"pod events while rolling onto {new} with minReadySeconds {minimum}", timeline
+    )
+    observe.table(
+        "StatefulSet status while rolling (seconds on the pod timeline's clock)",
+        [
+            {
+                "t (s)": f"{s.seconds:.2f}",
+                "readyReplicas": s.ready,
+                "availableReplicas": s.available,
+            }
+            for s in samples
+        ],
+    )
+    expect_none(
+        [
+            *update_order_violations(timeline, pods[::-1], new),
+            *min_ready_violations(timeline, pods[::-1], new, minimum, AVAILABILITY_SLACK),
+            *availability_lag_violations(ready_at, samples, len(pods), minimum, AVAILABILITY_SLACK),
+        ],
+        f"minReadySeconds {minimum}",
+    )
+
+
+def _available_on(status: Status, revision: str, replicas: int) -> bool:
+    return (
+        status.rolled_out and status.update_revision == revision and (status.available == replicas)
+    )
+
+
+def test_max_unavailable(web: StatefulSetUnderTest, observe: Observations) -> None:
+    """Where the cluster keeps `rollingUpdate.maxUnavailable`, an update replaces up to that many
+    pods at a time and never has more unavailable."""
+    _strategy(web, observe, f"RollingUpdate, partition 0, maxUnavailable {MAX_UNAVAILABLE}")
+    updates.settle(web, updates.rolling_update(max_unavailable=MAX_UNAVAILABLE))
+    rolling = (updates.read(web)["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}
+    kept = rolling.get("maxUnavailable")
+    if kept != MAX_UNAVAILABLE:
+        pytest.skip(
+            f"not applicable: the cluster (Kubernetes {web.kube.server_version()}) did not keep "
+            f"spec.updateStrategy.rollingUpdate.maxUnavailable {MAX_UNAVAILABLE} (read back: "
+            f"{kept!r}): the {GATE} feature gate is off (alpha, off by default, in 1.34)"
+        )
+    pods = _pod_names(web)
+    status, timeline = _roll(web, updates.changed(_template(web)))
+    peak, _ = unavailable_peak(timeline, pods)
+    observe.timeline(f"pod events while rolling onto {status.update_revision}", timeline)
+    observe.table(
+        "pods unavailable at once", [{"maxUnavailable": MAX_UNAVAILABLE, "most seen": peak}]
+    )
+    expect_none(
+        [
+            *max_unavailable_violations(timeline, pods, MAX_UNAVAILABLE),
+            *replacement_violations(timeline, pods, status.update_revision),
+        ],
+        f"maxUnavailable {MAX_UNAVAILABLE}",
+    )
+
+
+# Helpers
+
+
+def _pod_names(web: StatefulSetUnderTest) -> list[str]:
+    return web.manifest.pod_names(web.spec_replicas())
+
+
+def _template(web: StatefulSetUnderTest) -> updates.Obj:
+    return updates.template(updates.read(web))
+
+
+def _roll(web: StatefulSetUnderTest, pod_template: updates.Obj) -> tuple[Status, Timeline]:
+    """Set the template, wait until every pod runs on its revision and the set says it is
+    rolled out; the pod timeline of all that."""
+    pods = _pod_names(web)
+    with web.record_pods() as recorder:
+        revision = updates.set_template(web, pod_template).update_revision
+        updates.wait_for_revisions(web, recorder, dict.fromkeys(pods, revision))
+        timeline = pod_timeline(recorder)
+    return updates.wait_rolled_out(web, revision), timeline
+
+
+def _strategy(web: StatefulSetUnderTest, observe: Observations, exercised: str) -> None:
+    observe.text(
+        "update strategy",
+        f"the manifest declares: {updates.declared_strategy(web.manifest.statefulset)}\n"
+        f"this test sets: {exercised}",
+    )
+
+
+def _revision_names(web: StatefulSetUnderTest) -> set[str]:
+    return {item["metadata"]["name"] for item in updates.controller_revisions(web)}
+
+
+def _show_revisions(web: StatefulSetUnderTest, observe: Observations, title: str) -> None:
+    status = Status.of(updates.read(web))
+    pods = web.pods()
+    observe.table(title, updates.revision_rows(updates.controller_revisions(web), status, pods))
+    observe.table("pods and their revisions", updates.pod_rows(pods))
+
+
+def _store_values(web: StatefulSetUnderTest, pods: list[str]) -> dict[str, str]:
+    written = {}
+    for pod in pods:
+        stored = web.write_data(pod)
+        expect(
+            stored.problem is None,
+            f"data probe in {pod}",
+            f"to store {stored.value!r} and read it back",
+            stored.problem or "",
+        )
+        written[pod] = stored.value
+    return written
+
+
+def _claims(web: StatefulSetUnderTest, pods: list[str]) -> dict[str, dict[str, str]]:
+    """For each pod and claim template: the claim its volume uses, with the claim's uid."""
+    result: dict[str, dict[str, str]] = {}
+    for pod in pods:
+        obj = web.pod(pod)
+        result[pod] = {}
+        for claim_template in web.manifest.claim_templates:
+            name = storage.mounted_claim(obj, claim_template.name)
+            claim = web.claim(name) if name else None
+            uid = (claim or {}).get("metadata", {}).get("uid", "")
+            result[pod][claim_template.name] = f"{name} uid {uid[:8]}" if name else "(none)"
+    return result
+
+
+def _claim_rows(
+    before: Mapping[str, Mapping[str, str]], after: Mapping[str, Mapping[str, str]]
+) -> list[dict[str, str]]:
+    return [
+        {"pod": pod, "volume": volume, "before": claim, "after": after[pod][volume]}
+        for pod, by_volume in before.items()
+        for volume, claim in by_volume.items()
+    ]
