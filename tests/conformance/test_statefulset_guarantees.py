@@ -7,12 +7,16 @@ run, and fail, on its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from stsconf import storage, wait
+from stsconf import retention, storage, wait
 from stsconf.dataprobe import ProbeRun, Stored, own_data_problems, printed
+from stsconf.declared import Form
 from stsconf.expectations import expect, expect_none, mismatch
 from stsconf.plugin import Settings
+from stsconf.pod_management import all_gone_violations, all_ready_violations
 from stsconf.probe import Probe
 from stsconf.report import Observations
 from stsconf.statefulset import StatefulSetUnderTest
@@ -40,10 +44,16 @@ def promised_storage(settings: Settings) -> None:
         pytest.skip(reason)
 
 
-def test_ordered_startup(web: StatefulSetUnderTest, observe: Observations) -> None:
+def test_ordered_startup(
+    web: StatefulSetUnderTest, declared_form: Callable[[], Form], observe: Observations
+) -> None:
     """Pods are created one at a time, each only once its predecessor is Running and Ready."""
+    form = declared_form()
     observe.timeline("pod events from apply until all replicas were ready", web.startup)
     pods = web.manifest.pod_names(web.manifest.replicas)
+    if form.opt_out:  # Parallel: launched together, no order promised; all must come up
+        expect_none(all_ready_violations(web.startup, pods), "start-up under Parallel")
+        return
     violations = ordered_creation_violations(web.startup, pods)
     expect_none(violations, "ordered startup")
 
@@ -226,24 +236,37 @@ def _served_over_http(
     return problems
 
 
-def test_scale_up_order(web: StatefulSetUnderTest, observe: Observations) -> None:
+def test_scale_up_order(
+    web: StatefulSetUnderTest, declared_form: Callable[[], Form], observe: Observations
+) -> None:
     """Scaling up creates the new pods in ordinal order, each after its predecessor is Ready."""
+    form = declared_form()
     replicas, target = web.manifest.replicas, scaled_up(web)
     web.ensure_replicas(replicas)
     timeline = web.scale_to(target)
     observe.timeline(f"pod events while scaling {replicas} -> {target}", timeline)
+    if form.opt_out:  # Parallel: no order promised; every new pod must come up
+        added = web.manifest.pod_names(target)[replicas:]
+        expect_none(all_ready_violations(timeline, added), "scale up under Parallel")
+        return
     pods = web.manifest.pod_names(target)[replicas - 1 :]
     expect_none(ordered_creation_violations(timeline, pods), "ordered scale up")
 
 
-def test_scale_down_order(web: StatefulSetUnderTest, observe: Observations) -> None:
+def test_scale_down_order(
+    web: StatefulSetUnderTest, declared_form: Callable[[], Form], observe: Observations
+) -> None:
     """Scaling down removes pods from the highest ordinal, each after the higher one is gone."""
+    form = declared_form()
     replicas, target = scaled_up(web), web.manifest.replicas
     web.ensure_replicas(replicas)
     _write_into_condemned_pods(web)
     timeline = web.scale_to(target)
     observe.timeline(f"pod events while scaling {replicas} -> {target}", timeline)
     condemned = list(reversed(web.manifest.pod_names(replicas)[target:]))
+    if form.opt_out:  # Parallel: no order promised; every condemned pod must go
+        expect_none(all_gone_violations(timeline, condemned), "scale down under Parallel")
+        return
     expect_none(ordered_deletion_violations(timeline, condemned), "ordered scale down")
 
 
@@ -257,8 +280,11 @@ def _write_into_condemned_pods(web: StatefulSetUnderTest) -> None:
 
 
 @pytest.mark.usefixtures("promised_storage")
-def test_pvcs_kept_after_scale_down(web: StatefulSetUnderTest, observe: Observations) -> None:
+def test_pvcs_kept_after_scale_down(
+    web: StatefulSetUnderTest, declared_form: Callable[[], Form], observe: Observations
+) -> None:
     """Scaling down keeps removed pods' claims; scaling up reattaches them with their data."""
+    form = declared_form()
     templates = web.manifest.claim_templates
     expect(bool(templates), f"StatefulSet {web.name}", "volumeClaimTemplates", "none declared")
     condemned = _scaled_down_with_data(web)
@@ -267,6 +293,9 @@ def test_pvcs_kept_after_scale_down(web: StatefulSetUnderTest, observe: Observat
         "claims of removed pods after scale down",
         [{"claim": storage.describe_claim(n, c)} for n, c in settled.items()],
     )
+    if form.opt_out:  # whenScaled: Delete: the removed pods' claims go with them
+        expect_none(retention.deleted_problems(settled, form.name), "claims deleted on scale down")
+        return
     expect_none(
         [
             mismatch(n, "claim kept and Bound", storage.describe_claim(n, c))
@@ -318,8 +347,11 @@ def _scaled_down_with_data(web: StatefulSetUnderTest) -> list[str]:
 
 
 @pytest.mark.usefixtures("promised_storage")
-def test_cleanup_keeps_pvcs(web: StatefulSetUnderTest, observe: Observations) -> None:
+def test_cleanup_keeps_pvcs(
+    web: StatefulSetUnderTest, declared_form: Callable[[], Form], observe: Observations
+) -> None:
     """Deleting the StatefulSet and its Service leaves the claims; deleting those frees volumes."""
+    form = declared_form()
     expect(
         bool(web.manifest.claim_templates),
         f"StatefulSet {web.name}",
@@ -335,14 +367,10 @@ def test_cleanup_keeps_pvcs(web: StatefulSetUnderTest, observe: Observations) ->
         "claims after deleting the StatefulSet and Service",
         [{"claim": storage.describe_claim(n, c)} for n, c in settled.items()],
     )
-    expect_none(
-        [
-            mismatch(n, "claim kept", storage.describe_claim(n, c))
-            for n, c in settled.items()
-            if not storage.claim_kept(c)
-        ],
-        "claims kept after the StatefulSet is deleted",
-    )
+    if form.opt_out:  # whenDeleted: Delete: the claims go with the StatefulSet
+        expect_none(retention.deleted_problems(settled, form.name), "claims deleted with it")
+    else:
+        expect_none(retention.kept_problems(settled, form.name), "claims kept after deletion")
 
     web.delete_claims(claims)
     released = web.wait_volumes_released(volumes)

@@ -1,0 +1,385 @@
+"""What the two policies a StatefulSet declares promise: pod management (Parallel, and
+OrderedReady halting on a pod that is not Ready) and claim retention (Delete).
+
+Each test deploys its own copy of the manifest's StatefulSet in a namespace of its own, in the
+form its guarantee is about, and holds pods unready with a readiness gate that the suite sets
+through the pod status API (stsconf/readiness_gate.py), so this works with any image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from stsconf import rest, retention, updates, wait
+from stsconf.dataprobe import Stored
+from stsconf.declared import DELETE, PARALLEL, Form
+from stsconf.expectations import expect, expect_none, mismatch
+from stsconf.manifest import Manifest
+from stsconf.plugin import Cluster, Settings
+from stsconf.pod_management import (
+    all_gone_violations,
+    deleted_while_unready_violations,
+    launched_without_waiting_violations,
+)
+from stsconf.readiness_gate import gated, hold_unready, release_until_ready, set_healthy
+from stsconf.report import Observations
+from stsconf.retention import Owner
+from stsconf.statefulset import StatefulSetUnderTest, pod_timeline
+from stsconf.storage import describe_claim
+from stsconf.timeline import (
+    Timeline,
+    ordered_creation_violations,
+    ordered_deletion_violations,
+    pod_state_from_object,
+)
+from stsconf.variants import with_spec, without_claims
+from stsconf.watching import Recorder
+
+pytestmark = pytest.mark.conformance
+
+# How long a halted StatefulSet must stay halted. Upstream watches 10 s from the scale request;
+# this window starts only once the controller has reconciled the new replica count
+# (status.observedGeneration caught up), so it already saw the change and chose to wait; the
+# window covers its requeues after that, which follow within milliseconds of any pod event.
+HELD_WINDOW = 5.0
+
+
+def under_test(
+    cluster: Cluster, namespace: str, manifest: Manifest, settings: Settings
+) -> StatefulSetUnderTest:
+    return StatefulSetUnderTest(cluster.kube, namespace, manifest, settings.timeouts)
+
+
+def test_parallel_launch(
+    cluster: Cluster,
+    own_namespace: str,
+    settings: Settings,
+    record_form: Callable[[str], None],
+    observe: Observations,
+) -> None:
+    """Under Parallel, pods are created without waiting for their predecessors, and scaling
+    1 -> N -> 0 completes while no pod is Ready."""
+    # The guarantee is the cluster's honouring of Parallel, so the test declares it itself
+    # (on an OrderedReady manifest too); every pod is held unready by the readiness gate.
+    # Claims play no part in it (upstream's spec has none): emptyDir volumes stand in.
+    record_form("Parallel (deployed by this test)")
+    wide = settings.manifest.replicas + 1
+    declared = {"podManagementPolicy": PARALLEL, "replicas": 1}
+    manifest = gated(without_claims(with_spec(settings.manifest, declared)))
+    web = under_test(cluster, own_namespace, manifest, settings)
+    pods = manifest.pod_names(wide)
+    with web.record_pods() as recorder:
+        rest.apply_manifest(cluster.kube, manifest, own_namespace)
+        _wait_running(web, recorder, pods[:1])
+        rest.scale(cluster.kube, web.name, own_namespace, wide)
+        _wait_running(web, recorder, pods)
+        rest.scale(cluster.kube, web.name, own_namespace, 0)
+        _wait_pods(web, recorder, [], "no pods left after scaling to 0")
+        timeline = pod_timeline(recorder)
+    observe.timeline(f"pod events while scaling 1 -> {wide} -> 0, every pod held unready", timeline)
+    expect_none(
+        launched_without_waiting_violations(timeline, pods) + all_gone_violations(timeline, pods),
+        "parallel launch and removal of unready pods",
+    )
+
+
+def _wait_running(web: StatefulSetUnderTest, recorder: Recorder, names: Sequence[str]) -> None:
+    """Wait until exactly `names` run (Ready or not: the checkers judge readiness)."""
+
+    def running(pods: wait.Objects) -> bool:
+        states = [pod_state_from_object(pods[n]) for n in names if n in pods]
+        return set(pods) == set(names) and all(s.phase == "Running" for s in states)
+
+    wait.wait_on_watch(
+        recorder,
+        running,
+        expected=f"exactly pods {', '.join(names)} Running (held unready by the gate)",
+        seen=wait.describe_pods,
+        timeout=web.timeouts.pods,
+        diagnose=web.diagnose,
+    )
+
+
+def _wait_pods(
+    web: StatefulSetUnderTest, recorder: Recorder, names: Sequence[str], expected: str
+) -> None:
+    wait.wait_on_watch(
+        recorder,
+        wait.only_pods(names),
+        expected=expected,
+        seen=wait.describe_pods,
+        timeout=web.timeouts.pods,
+        diagnose=web.diagnose,
+    )
+
+
+def test_halts_on_unhealthy(
+    cluster: Cluster,
+    own_namespace: str,
+    settings: Settings,
+    declared_form: Callable[[], Form],
+    observe: Observations,
+) -> None:
+    """Under OrderedReady, while a pod is not Ready scaling up creates no further pod and
+    scaling down deletes none; once it is Ready again, scaling goes on in order."""
+    form = declared_form()
+    if form.opt_out:
+        pytest.skip(
+            f"not applicable: {form.opt_out.message()} "
+            "(--require halts_on_unhealthy makes this a failure)"
+        )
+    replicas = settings.manifest.replicas
+    manifest = gated(without_claims(settings.manifest))
+    web = under_test(cluster, own_namespace, manifest, settings)
+    pods = manifest.pod_names(replicas + 1)
+    with web.record_pods() as recorder:
+        rest.apply_manifest(cluster.kube, manifest, own_namespace)
+        release_until_ready(
+            cluster.kube, own_namespace, recorder, pods[:replicas], web.timeouts.pods, web.diagnose
+        )
+
+    up = _scale_up_past_unready_pod(web, pods)
+    observe.timeline(f"scaling {replicas} -> {replicas + 1} while {pods[-2]} was not Ready", up)
+    expect_none(ordered_creation_violations(up, pods[-2:]), "scale up resumed in order")
+
+    down = _scale_down_past_unready_pod(web, pods)
+    observe.timeline(f"scaling {replicas + 1} -> 1 while {pods[0]} was not Ready", down)
+    condemned = list(reversed(pods[1:]))
+    expect_none(
+        deleted_while_unready_violations(down, condemned, pods[0])
+        + ordered_deletion_violations(down, condemned),
+        "scale down resumed in order",
+    )
+
+
+def _scale_up_past_unready_pod(web: StatefulSetUnderTest, pods: Sequence[str]) -> Timeline:
+    """Hold the highest pod unready, scale up by one, watch the new pod not come for the
+    window, then release the held pod and the new one as it comes."""
+    held, new = pods[-2], pods[-1]
+    kube, namespace = web.kube, web.namespace
+    with web.record_pods() as recorder:
+        hold_unready(kube, namespace, recorder, held, web.timeouts.pods, web.diagnose)
+        _wait_controller_sees_ready(web, len(pods) - 2)
+        rest.scale(kube, web.name, namespace, len(pods))
+        _wait_reconciled(web)
+        created = recorder.wait_until(lambda p: new in p, HELD_WINDOW)
+        objects, _ = recorder.snapshot()
+        expect(
+            not created,
+            f"scaling up to {len(pods)} while {held} was not Ready",
+            f"no {new} for {HELD_WINDOW:.0f}s",
+            f"{new} created: {wait.describe_pods(objects)}",
+        )
+        set_healthy(kube, namespace, held, True)
+        release_until_ready(kube, namespace, recorder, pods, web.timeouts.pods, web.diagnose)
+        return pod_timeline(recorder)
+
+
+def _scale_down_past_unready_pod(web: StatefulSetUnderTest, pods: Sequence[str]) -> Timeline:
+    """Hold the first pod unready, scale down to one, watch no pod go for the window, then
+    release it and wait for the scale-down to finish."""
+    unhealthy, condemned = pods[0], pods[1:]
+    kube, namespace = web.kube, web.namespace
+    with web.record_pods() as recorder:
+        hold_unready(kube, namespace, recorder, unhealthy, web.timeouts.pods, web.diagnose)
+        _wait_controller_sees_ready(web, len(condemned))
+        rest.scale(kube, web.name, namespace, 1)
+        _wait_reconciled(web)
+        deleted = recorder.wait_until(
+            lambda p: any(c not in p or pod_state_from_object(p[c]).terminating for c in condemned),
+            HELD_WINDOW,
+        )
+        objects, _ = recorder.snapshot()
+        expect(
+            not deleted,
+            f"scaling down to 1 while {unhealthy} was not Ready",
+            f"{', '.join(condemned)} left alone for {HELD_WINDOW:.0f}s",
+            wait.describe_pods(objects),
+        )
+        set_healthy(kube, namespace, unhealthy, True)
+        web.wait_for_pods(recorder, pods[:1])
+        return pod_timeline(recorder)
+
+
+def _wait_controller_sees_ready(web: StatefulSetUnderTest, ready: int) -> None:
+    """Wait until the StatefulSet's status counts `ready` Ready pods: the controller's own
+    view then holds the pod made unready, so the scaling that follows is decided on it (its
+    informer may lag the watch that saw the pod go unready; upstream waits the same way)."""
+    updates.wait_for_status(
+        web, lambda status: status.ready == ready, f"status.readyReplicas {ready}"
+    )
+
+
+def _wait_reconciled(web: StatefulSetUnderTest) -> None:
+    """Wait until the controller has reconciled the StatefulSet's latest spec."""
+
+    def read() -> rest.Obj:
+        return rest.raw(web.kube.apps.read_namespaced_stateful_set, web.name, web.namespace)
+
+    def observed(statefulset: rest.Obj) -> bool:
+        generation = statefulset["metadata"].get("generation", 0)
+        return bool(statefulset.get("status", {}).get("observedGeneration", 0) >= generation)
+
+    wait.retry_until(
+        read,
+        observed,
+        expected=f"StatefulSet {web.name}'s status.observedGeneration to reach its generation",
+        seen=lambda s: (
+            f"generation {s['metadata'].get('generation')}, observedGeneration "
+            f"{s.get('status', {}).get('observedGeneration')}"
+        ),
+        timeout=web.timeouts.pods,
+        diagnose=web.diagnose,
+    )
+
+
+RETENTION = {"whenScaled": DELETE, "whenDeleted": DELETE}
+
+
+def test_pvc_retention_policy(
+    cluster: Cluster,
+    own_namespace: str,
+    settings: Settings,
+    record_form: Callable[[str], None],
+    observe: Observations,
+) -> None:
+    """whenScaled: Delete deletes the claims of pods a scale-down removes, owned by those pods;
+    whenDeleted: Delete deletes every claim with the StatefulSet that owns them."""
+    if settings.manifest.storage_not_applicable:
+        pytest.skip(settings.manifest.storage_not_applicable)
+    subject = f"StatefulSet {settings.manifest.statefulset_name}"
+    templates = settings.manifest.claim_templates
+    expect(bool(templates), subject, "volumeClaimTemplates", "none declared")
+    # The Retain forms are what pvcs_kept_after_scale_down and cleanup_keeps_pvcs assert on a
+    # manifest that declares them; this test declares the deleting forms itself (and Parallel,
+    # only to start its pods sooner).
+    record_form("whenScaled: Delete, whenDeleted: Delete (deployed by this test)")
+    replicas = 1  # scaled down to, from one more: the fewest claims that show both policies
+    manifest = with_spec(
+        settings.manifest,
+        {
+            "replicas": replicas + 1,
+            "podManagementPolicy": PARALLEL,
+            "persistentVolumeClaimRetentionPolicy": RETENTION,
+        },
+    )
+    web = under_test(cluster, own_namespace, manifest, settings)
+    pods = manifest.pod_names(replicas + 1)
+    kept, condemned = pods[:replicas], pods[replicas:]
+    with Recorder(
+        cluster.kube.core.list_namespaced_persistent_volume_claim, namespace=own_namespace
+    ) as claims:
+        web.deploy()
+        owner = _statefulset_owner(web)
+        every_claim = {claim: owner for claim in web.claim_names(pods)}
+        _wait_claims(
+            web,
+            claims,
+            lambda c: not retention.missing_owner_problems(c, every_claim),
+            f"every claim owned by {owner} (whenDeleted: Delete)",
+        )
+        observe.table("claims after creation", _claim_rows(claims))
+
+        stored = {pod: web.write_data(pod) for pod in condemned}
+        expect_none([s.problem for s in stored.values() if s.problem], "data probe")
+        by_pod = _pod_owners(web, condemned)
+        before, _ = claims.snapshot()
+        old_uids = {claim: str(before[claim]["metadata"]["uid"]) for claim in by_pod}
+        web.scale_to(replicas)
+        _wait_claims(
+            web,
+            claims,
+            lambda c: not set(by_pod) & set(c),
+            f"claims {', '.join(by_pod)} deleted (whenScaled: Delete)",
+        )
+        objects, events = claims.snapshot()
+        observe.table(f"claims after scaling down to {replicas}", _claim_rows(claims))
+        in_range = {claim: owner for claim in web.claim_names(kept)}
+        expect_none(
+            retention.owned_before_deletion_problems(events, by_pod)
+            + retention.missing_owner_problems(objects, in_range),
+            "claims of removed pods owned by them, then deleted; the others kept",
+        )
+
+        web.scale_to(replicas + 1)
+        expect_none(_starts_empty(web, stored, old_uids), "scaled up again: new claims")
+
+        web.delete_statefulset_and_service()
+        _wait_claims(
+            web,
+            claims,
+            lambda c: not set(every_claim) & set(c),
+            "every claim deleted with the StatefulSet (whenDeleted: Delete)",
+        )
+        observe.table("claims after deleting the StatefulSet", _claim_rows(claims))
+
+
+def _statefulset_owner(web: StatefulSetUnderTest) -> Owner:
+    statefulset = rest.raw(web.kube.apps.read_namespaced_stateful_set, web.name, web.namespace)
+    return Owner("StatefulSet", web.name, str(statefulset["metadata"]["uid"]))
+
+
+def _pod_owners(web: StatefulSetUnderTest, pods: Sequence[str]) -> dict[str, Owner]:
+    """Each claim of `pods`, with the pod the documentation says will own it."""
+    owners = {}
+    for pod in pods:
+        uid = str(web.pod(pod)["metadata"]["uid"])
+        for claim in web.claim_names([pod]):
+            owners[claim] = Owner("Pod", pod, uid)
+    return owners
+
+
+def _wait_claims(
+    web: StatefulSetUnderTest,
+    claims: Recorder,
+    condition: Callable[[wait.Objects], bool],
+    expected: str,
+) -> None:
+    wait.wait_on_watch(
+        claims,
+        condition,
+        expected=expected,
+        seen=lambda objects: (
+            "; ".join(
+                f"{describe_claim(n, c)} ({retention.describe_owners(c)})"
+                for n, c in sorted(objects.items())
+            )
+            or "no claims"
+        ),
+        timeout=web.timeouts.pods,
+        diagnose=web.diagnose,
+    )
+
+
+def _claim_rows(claims: Recorder) -> list[dict[str, str]]:
+    objects, _ = claims.snapshot()
+    return [
+        {
+            "claim": name,
+            "uid": str(claim["metadata"]["uid"])[:8],
+            "phase": str((claim.get("status") or {}).get("phase")),
+            "owners": retention.describe_owners(claim),
+        }
+        for name, claim in sorted(objects.items())
+    ]
+
+
+def _starts_empty(
+    web: StatefulSetUnderTest, stored: dict[str, Stored], old_uids: dict[str, str]
+) -> list[str]:
+    """After scaling up again, each returning pod has new claims (new uids) without the data
+    stored before the scale-down."""
+    problems = []
+    for pod, value in stored.items():
+        for claim in web.claim_names([pod]):
+            uid = (web.claim(claim) or {}).get("metadata", {}).get("uid")
+            if uid is None or uid == old_uids.get(claim):
+                problems.append(
+                    mismatch(claim, f"a new claim (not uid {old_uids.get(claim)})", f"uid {uid}")
+                )
+        read = web.read_data(pod)
+        if web.data_probe.reads_back(value.value, read.output):
+            problems.append(mismatch(pod, "empty storage", f"the old value: {read.describe()}"))
+    return problems
