@@ -1,0 +1,64 @@
+"""The lifecycle test is sensitive: a fault the suite injects (a claim deleted behind the
+controller's back) is found, shrunk to a few steps, and shown as steps and kubectl commands.
+
+It runs the lifecycle test in a subprocess against the same cluster, with a fixed Hypothesis
+seed so the same sequences are drawn every time.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from stsconf.plugin import Cluster, Settings
+from stsconf.report import Observations
+from stsconf.selftest import LIFECYCLE, report_tables, run_suite
+
+pytestmark = pytest.mark.selftest
+
+SEED = "3"  # draws the fault within the budget below
+BUDGET = ["--lifecycle-examples=6", "--lifecycle-steps=2", "--lifecycle-fault=delete-claim"]
+RUN_TIMEOUT = 900.0
+MAX_SHRUNK_STEPS = 3
+
+
+def test_lifecycle_finds_and_shrinks_an_injected_fault(
+    cluster: Cluster,
+    settings: Settings,
+    tmp_path: Path,
+    observe: Observations,
+) -> None:
+    if not settings.manifest.claim_templates:
+        pytest.skip("the injected fault deletes a claim: the manifest has no claim templates")
+    options = [
+        f"--existing-kubeconfig={cluster.info.kubeconfig}",
+        f"--image={settings.image}",
+        f"--probe-image={settings.probe_image}",
+        f"--pod-timeout={settings.timeouts.pods}",
+        f"--dns-timeout={settings.timeouts.dns}",
+        f"--hypothesis-seed={SEED}",
+        *BUDGET,
+    ]
+    run = run_suite(settings.manifest.path, tmp_path, options, RUN_TIMEOUT, target=LIFECYCLE)
+    context = f"\n--- suite output ({' '.join(run.command)}) ---\n{run.output[-6000:]}"
+    outcome = run.outcomes.get("test_lifecycle")
+    assert outcome is not None, f"expected the lifecycle test to run{context}"
+    assert outcome.result == "failed", f"expected it to fail; saw {outcome.result}{context}"
+    observe.text("the lifecycle test's failure, as it reported it", outcome.text)
+
+    steps = re.findall(r"^  step (\d+): (.*)$", outcome.text, re.MULTILINE)
+    taken = [action for number, action in steps if number != "0"]
+    assert 1 <= len(taken) <= MAX_SHRUNK_STEPS, (
+        f"expected at most {MAX_SHRUNK_STEPS} steps{context}"
+    )
+    assert any("behind the controller's back" in action for action in taken), taken
+    assert re.search(r"kubectl -n \S+ delete pvc \S+", outcome.text), outcome.text
+    assert "--hypothesis-seed=" in run.output, f"expected the seed to replay it{context}"
+
+    report = (tmp_path / "report.html").read_text()
+    tables = report_tables(report, "test_lifecycle")
+    by_hand = [t for t in tables if t and "by hand" in t[0]]
+    assert by_hand, f"expected the steps and their kubectl commands in the report{context}"
+    assert len(by_hand[-1]) == len(steps), by_hand[-1]

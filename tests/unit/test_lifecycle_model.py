@@ -1,0 +1,91 @@
+"""The lifecycle model: where the documented contract puts a StatefulSet after each step."""
+
+from __future__ import annotations
+
+from stsconf.lifecycle_model import ON_DELETE, Model, Policies
+from stsconf.timeline import (
+    DELETED,
+    EXISTING,
+    MODIFIED,
+    PodEvent,
+    PodState,
+    Timeline,
+    identity_overlaps,
+)
+
+RETAIN = Policies()
+DELETE_WHEN_SCALED = Policies(delete_claims_when_scaled=True)
+
+
+def test_scaling_adds_and_removes_the_highest_ordinals() -> None:
+    model = Model.start(RETAIN, 2).scale(3)
+    assert set(model.pods) == {0, 1, 2}
+    assert set(model.scale(1).pods) == {0}
+
+
+def test_retained_claims_keep_their_data_across_a_scale_down() -> None:
+    model = Model.start(RETAIN, 2).write(1, "v").scale(1).scale(2)
+    assert model.claims == {0, 1}
+    assert model.data[1] == "v"
+
+
+def test_claims_deleted_when_scaled_lose_their_data() -> None:
+    model = Model.start(DELETE_WHEN_SCALED, 2).write(1, "v").scale(1)
+    assert model.claims == {0}
+    assert model.data[1] is None
+    assert model.scale(2).claims == {0, 1}  # a fresh, empty claim
+
+
+def test_a_rolling_update_moves_every_pod_and_then_the_current_revision() -> None:
+    model = Model.start(RETAIN, 3).change_template()
+    assert dict(model.pods) == {0: 1, 1: 1, 2: 1}
+    assert (model.current_template, model.updated_replicas, model.current_replicas) == (1, 3, 3)
+
+
+def test_a_partition_holds_the_ordinals_below_it_on_the_current_revision() -> None:
+    model = Model.start(RETAIN, 3).set_partition(2).change_template()
+    assert dict(model.pods) == {0: 0, 1: 0, 2: 1}
+    assert (model.current_template, model.updated_replicas, model.current_replicas) == (0, 1, 2)
+    # a pod below the partition that is deleted comes back on the current revision
+    assert model.delete_pods(frozenset({0})).pods[0] == 0
+    # lowering the partition to 0 finishes the roll-out
+    done = model.set_partition(0)
+    assert set(done.pods.values()) == {1}
+    assert done.current_template == 1
+
+
+def test_on_delete_replaces_only_deleted_pods() -> None:
+    model = Model.start(Policies(strategy=ON_DELETE), 2).change_template()
+    assert dict(model.pods) == {0: 0, 1: 0}
+    assert model.current_replicas is None  # not fixed by the contract under OnDelete
+    after = model.delete_pods(frozenset({1})).scale(3)
+    assert dict(after.pods) == {0: 0, 1: 1, 2: 1}
+
+
+def test_policies_are_read_from_the_statefulset() -> None:
+    spec = {
+        "podManagementPolicy": "Parallel",
+        "updateStrategy": {"type": "OnDelete"},
+        "persistentVolumeClaimRetentionPolicy": {"whenScaled": "Delete"},
+        "volumeClaimTemplates": [{"metadata": {"name": "www"}}],
+    }
+    assert Policies.of({"spec": spec}) == Policies(False, ON_DELETE, True, True)
+    assert Policies.of({"spec": {}}) == Policies(keeps_data=False)
+
+
+def event(seq: int, kind: str, uid: str) -> PodEvent:
+    return PodEvent(seq, float(seq), kind, PodState("web-0", uid, "Running", True, False))
+
+
+def test_a_second_pod_of_one_identity_before_the_first_is_gone_is_caught() -> None:
+    overlapping = Timeline(
+        [event(0, EXISTING, "a"), event(1, MODIFIED, "b"), event(2, DELETED, "a")]
+    )
+    [violation] = identity_overlaps(overlapping)
+    assert violation.pod == "web-0"
+    assert "uid b at event #1 while uid a was not gone" in violation.seen
+
+
+def test_a_replacement_after_the_previous_pod_is_gone_is_fine() -> None:
+    replaced = Timeline([event(0, EXISTING, "a"), event(1, DELETED, "a"), event(2, MODIFIED, "b")])
+    assert identity_overlaps(replaced) == []
