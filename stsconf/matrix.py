@@ -25,6 +25,9 @@ SEVERITY = (PASSED, SKIPPED, FAILED, ERROR)  # which outcome a property shows of
 
 CLUSTER_GROUP = "cluster"
 CONFORMANCE_GROUP = "conformance"
+# A test's user property (record_property): the form of its guarantee that it asserted, such
+# as "Parallel" or "whenScaled: Delete"; the matrix shows it under the property id.
+FORM_PROPERTY = "declared_form"
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,102 @@ GUARANTEES = (
         "cleanup_keeps_pvcs",
         "Deleting the StatefulSet and its Service leaves the claims in place.",
     ),
+    Guarantee(
+        "parallel_launch",
+        "Under Parallel pod management, pods are created without waiting for their "
+        "predecessors, and scaling 1 -> N -> 0 completes while no pod is Ready.",
+    ),
+    Guarantee(
+        "halts_on_unhealthy",
+        "Under OrderedReady, while a pod is not Ready scaling up creates no further pod and "
+        "scaling down deletes none; once it is Ready again, scaling goes on in order.",
+    ),
+    Guarantee(
+        "pvc_retention_policy",
+        "whenScaled: Delete deletes the claims of pods a scale-down removes, owned by those "
+        "pods; whenDeleted: Delete deletes every claim with the StatefulSet that owns them.",
+    ),
+    Guarantee(
+        "start_ordinal",
+        "Pods are numbered from spec.ordinals.start; setting, lowering, raising and removing it "
+        "replaces exactly the pods whose ordinal left the range.",
+    ),
+    Guarantee(
+        "pod_labels",
+        "Each pod carries its name and ordinal as the labels statefulset.kubernetes.io/pod-name "
+        "and apps.kubernetes.io/pod-index; a Service selecting one pod by its name label "
+        "reaches that pod and no other.",
+    ),
+    Guarantee(
+        "orphan_and_adopt",
+        "Deleting the StatefulSet with orphan propagation leaves its pods and claims; a new one "
+        "with the same selector adopts them without recreating them, removes the pods above "
+        "its replicas in order, and releases a pod whose labels no longer match.",
+    ),
+    Guarantee(
+        "recreates_failed_pod",
+        "A pod that fails (rejected by its node) is deleted and created again, with a new uid, "
+        "until one runs.",
+    ),
+    Guarantee(
+        "scale_subresource",
+        "The scale subresource reads and sets replicas (get, update and patch), and the pods "
+        "follow.",
+    ),
+    Guarantee(
+        "rolling_update_order",
+        "A template change replaces pods from the highest ordinal down, one at a time, each "
+        "after the one above is Running and Ready on the new revision; then currentRevision "
+        "equals updateRevision, every pod carries it, and each kept its claims and data.",
+    ),
+    Guarantee(
+        "partitioned_update",
+        "With rollingUpdate.partition P only ordinals >= P move to the new revision (none when "
+        "P >= replicas), a deleted pod below P comes back on the old one, and lowering P step "
+        "by step updates the rest in reverse order.",
+    ),
+    Guarantee(
+        "on_delete_update",
+        "With updateStrategy OnDelete a template change replaces no running pod; each pod "
+        "deleted afterwards comes back on the new revision.",
+    ),
+    Guarantee(
+        "rollback",
+        "Restoring the previous template returns to the previous ControllerRevision without "
+        "creating one and rolls the pods back in the same order; revisionHistoryLimit bounds "
+        "the revisions kept.",
+    ),
+    Guarantee(
+        "forced_rollback",
+        "An update whose pods never become Ready stops at the first broken pod, touching no "
+        "lower ordinal; reverting the template and deleting that pod brings every pod back "
+        "Ready on the old revision.",
+    ),
+    Guarantee(
+        "min_ready_seconds",
+        "With minReadySeconds M an update replaces the next pod only M seconds after the one "
+        "above became Ready, and status.availableReplicas lags readyReplicas by M.",
+    ),
+    Guarantee(
+        "max_unavailable",
+        "Where the cluster keeps rollingUpdate.maxUnavailable (feature gate "
+        "MaxUnavailableStatefulSet), an update never has more pods unavailable than that.",
+    ),
+    Guarantee(
+        "node_restart_keeps_pods",
+        "After the node that runs the pods restarts, every pod comes back with its name, "
+        "hostname, DNS record, claim and data, and the ordering rules hold while they return.",
+    ),
+    Guarantee(
+        "at_most_one_per_identity",
+        "While the node of a pod stops answering, no second pod of its name exists anywhere "
+        "until the old one is confirmed gone; after a force delete the controller creates it.",
+    ),
+    Guarantee(
+        "replacement_follows_its_volume",
+        "On several nodes, a deleted pod's replacement is scheduled where its volume can be "
+        "used (the node affinity of a local volume), and keeps its data.",
+    ),
 )
 
 
@@ -108,6 +207,7 @@ class RunResults:
     """The outcome of every test of this run, by node id, as the test reports come in."""
 
     by_nodeid: dict[str, CheckedTest] = field(default_factory=dict)
+    forms: dict[str, str] = field(default_factory=dict)  # node id -> the form it asserted
 
     def record(self, test: CheckedTest, when: str, outcome: str, detail: str) -> None:
         known = self.by_nodeid.get(test.nodeid)
@@ -145,6 +245,9 @@ def record_report(
     if error is not None:
         detail = str(error) if report.skipped else failure_summary(error)
     results.record(checked_test(item), report.when, report.outcome, detail)
+    form = dict(report.user_properties).get(FORM_PROPERTY)
+    if form:
+        results.forms[item.nodeid] = str(form)
 
 
 @dataclass(frozen=True)
@@ -152,14 +255,17 @@ class MatrixRow:
     property_id: str
     sentence: str
     test: CheckedTest | None  # None: the test did not run
+    form: str = ""  # the form of the guarantee the test asserted, when it says
 
 
 def matrix_rows(results: RunResults) -> list[MatrixRow]:
     """Every guarantee with the test that checked it in this run (if any)."""
-    return [
-        MatrixRow(g.property_id, g.sentence, results.conformance_test(f"test_{g.property_id}"))
-        for g in GUARANTEES
-    ]
+    rows = []
+    for g in GUARANTEES:
+        test = results.conformance_test(f"test_{g.property_id}")
+        form = results.forms.get(test.nodeid, "") if test else ""
+        rows.append(MatrixRow(g.property_id, g.sentence, test, form))
+    return rows
 
 
 def cluster_rows(results: RunResults) -> list[MatrixRow]:
@@ -219,11 +325,15 @@ def _group_row(title: str, rows: Sequence[MatrixRow]) -> str:
 
 def _row(row: MatrixRow) -> str:
     return (
-        f"<tr><td><code>{html.escape(row.property_id)}</code></td>"
+        f"<tr><td><code>{html.escape(row.property_id)}</code>{_form_html(row.form)}</td>"
         f"<td>{sentence_html(row.sentence)}</td>"
         f"<td>{_test_cell(row.test)}</td>"
         f"{_outcome_cell(row.test)}</tr>"
     )
+
+
+def _form_html(form: str) -> str:
+    return f'<br><span class="detail">form: {html.escape(form)}</span>' if form else ""
 
 
 def _check_row(row: MatrixRow) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -9,18 +10,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 from stsconf import cluster as clusters
+from stsconf import kind_fixture, resources
 from stsconf.airgap import DEFAULT_AIRGAP_FILE, Airgap, AirgapError, load_airgap
 from stsconf.cluster import ClusterInfo, ClusterUnavailable
+from stsconf.declared import RequireError, parse_required
 from stsconf.diagnostics import namespace_sections
 from stsconf.environment import node_container_images
-from stsconf.kind_config import session_cluster
-from stsconf.manifest import Manifest, ManifestError, default_image, load_manifest
-from stsconf.matrix import RunResults, matrix_html, record_report
+from stsconf.manifest import (
+    Manifest,
+    ManifestError,
+    airgap_images_of_others,
+    default_image,
+    load_manifest,
+)
+from stsconf.matrix import GUARANTEES, RunResults, matrix_html, record_report
 from stsconf.namespaces import create_fresh_namespace, delete_namespace, wait_until_gone
 from stsconf.probe import Probe
 from stsconf.pull_secret import (
@@ -36,16 +44,22 @@ from stsconf.report import (
     failure_extra,
     manifest_html,
     report_style,
+    stopped_html,
     to_extras,
 )
 from stsconf.rest import Kube
+from stsconf.setup_progress import setup_step
 from stsconf.statefulset import StatefulSetUnderTest, Timeouts
 
-DEFAULT_MANIFEST = Path(__file__).resolve().parent.parent / "manifests" / "web.yaml"
+DEFAULT_MANIFEST = resources.DEFAULT_MANIFEST  # in the checkout or the installed package
 DEFAULT_PROBE_IMAGE = "busybox:1.36"
 REPORT_TITLE = "StatefulSet guarantees on a kind cluster"
 
-pytest_plugins = ["stsconf.registry_plugin"]  # --registry-* options, password leak check
+pytest_plugins = [
+    "stsconf.registry_plugin",  # --registry-* options, password leak check
+    "stsconf.lifecycle_plugin",
+    "stsconf.nodes_plugin",  # --nodes
+]
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,8 @@ class Settings:
     timeouts: Timeouts
     # --registry-*: a pull secret in each namespace, listed in the StatefulSet
     pull_credentials: RegistryCredentials | None = None
+    # --require: properties that fail when the manifest opts out of them (see declared.py)
+    required: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -73,6 +89,8 @@ SETTINGS = pytest.StashKey[Settings]()
 CLUSTER = pytest.StashKey[Cluster]()
 OBSERVATIONS = pytest.StashKey[Observations]()
 RESULTS = pytest.StashKey[RunResults]()
+STOPPED = pytest.StashKey[str]()  # why the run stopped before testing anything
+NO_CLUSTER_EXIT = 3
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -81,13 +99,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--manifest",
         type=Path,
         default=DEFAULT_MANIFEST,
-        help="YAML with the StatefulSet under test and its Service",
+        help="YAML file or directory (e.g. `helm template --output-dir`) with the StatefulSet "
+        "under test, its Service and the objects its pods need",
+    )
+    group.addoption(
+        "--statefulset",
+        default=None,
+        metavar="NAME",
+        help="the StatefulSet under test, when the manifest holds several",
+    )
+    group.addoption(
+        "--container",
+        default=None,
+        metavar="NAME",
+        help="the container under test, whose image --image replaces (default: the first)",
     )
     group.addoption(
         "--image",
         default=None,
-        help="image for the StatefulSet's containers (default: the manifest's own image; "
-        "with --airgap, the build's image of that name)",
+        help="image for the container under test (default: the manifest's own image; "
+        "with --airgap, the build's image of that name); other containers keep theirs",
     )
     group.addoption(
         "--probe-image",
@@ -118,22 +149,46 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--pod-timeout",
-        type=float,
+        type=positive(float),
         default=Timeouts.pods,
         help="seconds to wait for pods to start, stop or be replaced",
     )
     group.addoption(
         "--selftest-workers",
-        type=int,
+        type=positive(int),
         default=6,
         help="self-tests: how many broken-manifest runs go on at once (default %(default)s)",
     )
     group.addoption(
         "--dns-timeout",
-        type=float,
+        type=positive(float),
         default=Timeouts.dns,
         help="seconds to wait for DNS to agree with the API",
     )
+    group.addoption(
+        "--require",
+        action="append",
+        default=[],
+        metavar="ID[,ID...]",
+        help="fail these properties when the manifest opts out of them (e.g. ordered_startup "
+        "under podManagementPolicy Parallel) instead of asserting the form it declares",
+    )
+
+
+def positive(number: Callable[[str], float]) -> Callable[[str], float]:
+    """An option type that accepts only numbers above zero (anything else is a usage error)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = number(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be above zero; got {text}")
+        return value
+
+    parse.__name__ = number.__name__
+    return parse
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -141,14 +196,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "selftest: runs the suite against broken manifests")
     try:
         settings = _settings(config)
-    except (ManifestError, AirgapError, PullSecretError) as error:
+    except (ManifestError, AirgapError, PullSecretError, RequireError) as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS] = settings
+    kind_fixture.register(config)  # overrides pytest-kind's kind_cluster, whatever the order
     _describe_environment(
         config,
         {
             "Manifest": str(settings.manifest.path),
-            "Image under test": settings.image,
+            "StatefulSet under test": settings.manifest.statefulset_name,
+            "Image under test": f"{settings.image} (container {settings.manifest.container})",
+            **_other_images_entry(settings.manifest),
             "Probe image": settings.probe_image,
             **_airgap_entries(settings.airgap),
             **_pull_secret_entries(settings.pull_credentials),
@@ -165,7 +223,7 @@ def _settings(config: pytest.Config) -> Settings:
         option.kind_kubectl_bin = option.kind_kubectl_bin or str(airgap.kubectl_bin)
     option.kind_bin = option.kind_bin or shutil.which("kind")
     option.kind_kubectl_bin = option.kind_kubectl_bin or shutil.which("kubectl")
-    manifest = load_manifest(option.manifest)
+    manifest = load_manifest(option.manifest, option.statefulset, option.container)
     image = option.image or default_image(manifest, airgap.images if airgap else None)
     probe_image = option.probe_image or (airgap.probe_image if airgap else DEFAULT_PROBE_IMAGE)
     existing = option.existing_kubeconfig
@@ -174,6 +232,8 @@ def _settings(config: pytest.Config) -> Settings:
     credentials = credentials_from_options(
         option.registry_server, option.registry_user, option.registry_password_env, os.environ
     )
+    if airgap:  # nothing is pulled: every container runs an image kind loads
+        manifest = manifest.with_container_images(airgap_images_of_others(manifest, airgap.images))
     manifest = manifest.with_image(image)
     return Settings(
         manifest=with_pull_secret(manifest) if credentials else manifest,
@@ -184,7 +244,25 @@ def _settings(config: pytest.Config) -> Settings:
         keep_namespaces=option.keep_namespaces,
         timeouts=Timeouts(pods=option.pod_timeout, dns=option.dns_timeout),
         pull_credentials=credentials,
+        required=parse_required(option.require, [g.property_id for g in GUARANTEES]),
     )
+
+
+def _other_images_entry(manifest: Manifest) -> dict[str, str]:
+    others = [
+        f"{'init container' if entry.init else 'container'} {entry.container}: {entry.image}"
+        for entry in manifest.pod_images
+        if entry.container != manifest.container
+    ]
+    return {"Other containers' images": "; ".join(others)} if others else {}
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """What of the manifest's files is not applied, and why, before anything runs."""
+    settings = config.stash.get(SETTINGS, None)
+    if settings is None or not settings.manifest.left_out:
+        return []
+    return ["stsconf: not applied from the manifest:", *settings.manifest.left_out]
 
 
 def _airgap_entries(airgap: Airgap | None) -> dict[str, str]:
@@ -220,8 +298,10 @@ def pytest_html_results_summary(prefix: list[str], session: pytest.Session) -> N
     """The property matrix (from this run's outcomes) and the manifest, above all else."""
     config = session.config
     results = config.stash.get(RESULTS, RunResults())
+    stopped = config.stash.get(STOPPED, None)
     prefix[:0] = [
         report_style(),
+        stopped_html(stopped) if stopped else "",
         matrix_html(results),
         manifest_html(config.stash[SETTINGS].manifest),
     ]
@@ -253,7 +333,11 @@ def cluster(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Clus
         kube = clusters.connect(info.kubeconfig)
         info = _with_server_version(info, kube)
     except ClusterUnavailable as error:
-        pytest.exit(f"stsconf: {error}", returncode=3)
+        unavailable = f"stsconf: {error}"
+    else:
+        unavailable = ""
+    if unavailable:
+        stop_before_testing(request, unavailable)
     _describe_environment(
         request.config,
         {
@@ -268,6 +352,20 @@ def cluster(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Clus
     request.config.stash[CLUSTER] = handle
     yield handle
     del request.config.stash[CLUSTER]
+
+
+def stop_before_testing(request: pytest.FixtureRequest, reason: str) -> NoReturn:
+    """No cluster to test: the first test errors with the reason (so the JUnit file and the
+    report say why), the run stops after it, and pytest exits with NO_CLUSTER_EXIT."""
+    request.config.stash[STOPPED] = reason
+    request.session.shouldstop = reason
+    pytest.fail(reason, pytrace=False)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if STOPPED in session.config.stash:
+        session.exitstatus = NO_CLUSTER_EXIT
 
 
 def _existing_cluster(kubeconfig: Path) -> ClusterInfo:
@@ -289,12 +387,10 @@ def _kind_cluster(request: pytest.FixtureRequest, settings: Settings) -> Cluster
     kind_bin = Path(option.kind_bin) if option.kind_bin else None
     if kind_bin is None or not kind_bin.is_file():
         raise ClusterUnavailable("no kind binary: put kind on PATH, or pass --kind-bin or --airgap")
-    # with --registry-*, the nodes pull the image under test with the pull secret
-    under_test = [] if settings.pull_credentials else [settings.image]
-    images = [*under_test, settings.probe_image]
+    images = images_to_load(settings)
     missing = [image for image in images if not clusters.docker_has_image(image)]
     if settings.airgap and missing:
-        raise ClusterUnavailable(f"images of the air-gapped build missing in Docker: {missing}")
+        raise ClusterUnavailable(missing_images_message(settings, missing))
     # where pytest-kind keeps the kubeconfig (its own default unless --kubeconfig)
     kubeconfig = Path(
         option.kubeconfig or Path(".pytest-kind") / option.cluster_name / "kubeconfig"
@@ -309,7 +405,8 @@ def _kind_cluster(request: pytest.FixtureRequest, settings: Settings) -> Cluster
         ) from None
     for image in images:
         if image not in missing:
-            clusters.load_image(kind_bin, kind.name, image)
+            with setup_step(request.config, f"loading image {image} into {kind.name!r}"):
+                clusters.load_image(kind_bin, kind.name, image)
     return ClusterInfo(
         kubeconfig=Path(kind.kubeconfig_path).resolve(),
         server="",
@@ -320,11 +417,35 @@ def _kind_cluster(request: pytest.FixtureRequest, settings: Settings) -> Cluster
     )
 
 
-@pytest.fixture(scope="session")
-def kind_cluster(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """pytest-kind's fixture of this name, overridden: the same KindCluster and options, and
-    the suite's kind config (containerd reaches the registry tests' registry)."""
-    yield from session_cluster(request.config.option)
+def images_to_load(settings: Settings) -> list[str]:
+    """Every image the pods and the suite's probe pod run, in that order, once each: kind
+    loads those Docker has. With --registry-*, the nodes pull the image under test instead."""
+    under_test = [] if settings.pull_credentials else [settings.image]
+    others = [entry.image for entry in settings.manifest.pod_images]
+    return list(dict.fromkeys([*under_test, *others, settings.probe_image]))
+
+
+def missing_images_message(settings: Settings, missing: list[str]) -> str:
+    """Which images are not in Docker, whose they are, and how to provide each."""
+    lines = []
+    users = {entry.image: entry for entry in settings.manifest.pod_images}
+    for image in missing:
+        if image == settings.probe_image and image not in users:
+            whose, how = "the probe pod's", "run `python -m airgap build`, or pass --probe-image"
+        else:
+            entry = users[image]
+            kind = "init container" if entry.init else "container"
+            role = "the image under test" if image == settings.image else "as the manifest names it"
+            whose = f"{kind} {entry.container}, {role}"
+            how = (
+                f"build it (`docker build -t {image} DIR`) or tag one you have (`docker tag "
+                f"SOURCE {image}`); see the README, 'Your own image without a registry'"
+            )
+        lines.append(f"{image} ({whose}): {how}")
+    return (
+        "images missing in Docker (nothing can be pulled in air-gapped mode; `docker images` "
+        "lists what Docker has): " + "; ".join(lines)
+    )
 
 
 def _last_captured_error_line(config: pytest.Config) -> str:
@@ -385,15 +506,29 @@ def namespace(
         yield name
 
 
+@pytest.fixture
+def own_namespace(
+    request: pytest.FixtureRequest,
+    cluster: Cluster,
+    settings: Settings,
+    namespace_sweeper: set[str],
+) -> Iterator[str]:
+    """A fresh namespace for this one test, for tests that deploy a form of the StatefulSet
+    of their own; deleted with its claims afterwards."""
+    with fresh_test_namespace(cluster, settings, namespace_sweeper, request.node) as name:
+        if settings.pull_credentials:
+            create_pull_secret(cluster.kube, name, settings.pull_credentials)
+        yield name
+
+
 @contextmanager
 def fresh_test_namespace(
     cluster: Cluster, settings: Settings, sweeper: set[str], node: pytest.Item | pytest.Module
 ) -> Iterator[str]:
-    """A namespace named after `node`, where failure diagnostics of its module look; deleted
+    """A namespace named after `node`, where failure diagnostics of its tests look; deleted
     afterwards (with its claims) unless --keep-namespaces."""
     name = create_fresh_namespace(cluster.kube, node.nodeid)
-    module = node.getparent(pytest.Module)
-    cluster.namespaces[module.nodeid if module else node.nodeid] = name
+    cluster.namespaces[node.nodeid] = name
     yield name
     if not settings.keep_namespaces:
         delete_namespace(cluster.kube, name)
@@ -450,8 +585,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def _namespace_diagnostics(item: pytest.Item) -> list[tuple[str, str]] | None:
+    """The sections of the test's own namespace, else of its module's."""
     handle = item.config.stash.get(CLUSTER, None)
     module = item.getparent(pytest.Module)
-    if handle is None or module is None or module.nodeid not in handle.namespaces:
+    keys = [item.nodeid, module.nodeid if module else ""]
+    found = next((handle.namespaces[k] for k in keys if handle and k in handle.namespaces), None)
+    if handle is None or found is None:
         return None
-    return namespace_sections(handle.kube, handle.namespaces[module.nodeid])
+    return namespace_sections(handle.kube, found)

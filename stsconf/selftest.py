@@ -8,21 +8,45 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+from stsconf import resources
+from stsconf.matrix import FORM_PROPERTY
+
 REPO = Path(__file__).resolve().parent.parent
-CONFORMANCE = REPO / "tests" / "conformance"
+CONFORMANCE = resources.CONFORMANCE  # tests/conformance, or its copy in the installed package
 PROPERTIES = frozenset({
+    "ordered_startup", "stable_hostnames", "dns_records", "pvc_per_pod",
+    "data_survives_pod_deletion", "scale_up_order", "scale_down_order",
+    "pvcs_kept_after_scale_down", "cleanup_keeps_pvcs",
+    # identity and ownership (tests/conformance/test_identity_and_ownership.py)
+    "start_ordinal", "pod_labels", "orphan_and_adopt", "recreates_failed_pod",
+    "scale_subresource",
+    # updates (tests/conformance/test_updates.py)
+    "rolling_update_order", "partitioned_update", "on_delete_update", "rollback",
+    "forced_rollback", "min_ready_seconds", "max_unavailable",
+    # the declared policies (tests/conformance/test_policies.py)
+    "parallel_launch", "halts_on_unhealthy", "pvc_retention_policy",
+})  # fmt: skip
+# The nine guarantees of the article (tests/conformance/test_statefulset_guarantees.py).
+CORE_PROPERTIES = frozenset({
     "ordered_startup", "stable_hostnames", "dns_records", "pvc_per_pod",
     "data_survives_pod_deletion", "scale_up_order", "scale_down_order",
     "pvcs_kept_after_scale_down", "cleanup_keeps_pvcs",
 })  # fmt: skip
 STORAGE_PROPERTIES = frozenset({
     "pvc_per_pod", "data_survives_pod_deletion", "pvcs_kept_after_scale_down",
-    "cleanup_keeps_pvcs",
+    "cleanup_keeps_pvcs", "pvc_retention_policy",
 })  # fmt: skip
+# What fails when pods lose their data: the storage properties, and the rolling update (each
+# pod keeps its data through its replacement).
+DATA_LOSS_PROPERTIES = STORAGE_PROPERTIES | {"rolling_update_order"}
+# Properties a cluster may not offer, by the feature gate they need: where the gate is off
+# (MaxUnavailableStatefulSet on Kubernetes 1.34) their tests skip, naming it.
+FEATURE_GATED = {"max_unavailable": "MaxUnavailableStatefulSet"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +55,7 @@ class Outcome:
     result: str  # passed, failed, error or skipped
     message: str  # shortened by pytest when long
     text: str = ""  # the full report
+    form: str = ""  # the declared form it asserted, as the matrix shows it (see declared.py)
 
 
 @dataclass(frozen=True)
@@ -46,22 +71,50 @@ class SuiteRun:
     def with_result(self, result: str) -> set[str]:
         return {name for name, o in self.outcomes.items() if o.result == result}
 
+    def skipped_for_gates(self) -> set[str]:
+        """The feature-gated properties this run skipped, each naming the gate it needs."""
+        return {
+            name
+            for name, gate in FEATURE_GATED.items()
+            if (o := self.outcomes.get(f"test_{name}")) and o.result == "skipped"
+            and gate in o.message
+        }  # fmt: skip
 
-def suite_command(manifest: Path, out_dir: Path, extra: list[str]) -> list[str]:
+
+LIFECYCLE = CONFORMANCE / "test_lifecycle.py"
+
+
+def only(properties: Iterable[str]) -> list[str]:
+    """Options that run just these properties' tests (a broken manifest's self-test runs the
+    nine and what it breaks, not all thirty: that would take minutes each)."""
+    return ["-k", " or ".join(f"test_{p}" for p in sorted(properties))]
+
+
+def suite_command(
+    manifest: Path, out_dir: Path, extra: list[str], target: Path = CONFORMANCE
+) -> list[str]:
+    """The suite's command line; on the whole suite, without the lifecycle test, which has a
+    self-test of its own (tests/selftest/test_lifecycle_shrinks.py), and without the
+    disruption tests (they restart nodes: never several runs at once; see tests/unit/
+    test_node_loss.py for their checkers on violating streams)."""
+    skip_lifecycle = ["-k", "not test_lifecycle and not test_disruption"]  # `extra`'s -k wins
     return [
-        sys.executable, "-m", "pytest", str(CONFORMANCE),
+        sys.executable, "-m", "pytest", str(target),
         "--manifest", str(manifest),
         f"--junitxml={out_dir / 'junit.xml'}",
         f"--html={out_dir / 'report.html'}",
         "-p", "no:cacheprovider",
+        *(skip_lifecycle if target == CONFORMANCE else []),
         "-q",
         *extra,
     ]  # fmt: skip
 
 
-def run_suite(manifest: Path, out_dir: Path, extra: list[str], timeout: float) -> SuiteRun:
+def run_suite(
+    manifest: Path, out_dir: Path, extra: list[str], timeout: float, target: Path = CONFORMANCE
+) -> SuiteRun:
     out_dir.mkdir(parents=True, exist_ok=True)
-    command = suite_command(manifest, out_dir, extra)
+    command = suite_command(manifest, out_dir, extra, target)
     try:
         done = subprocess.run(
             command, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
@@ -87,10 +140,13 @@ def read_junit(text: str) -> dict[str, Outcome]:
                 message = element.get("message") or element.text or ""
                 text = element.text or message
                 break
+        form = case.find(f"properties/property[@name='{FORM_PROPERTY}']")
         previous = outcomes.get(name)
         if previous is None or previous.result == "passed":
             # a teardown error after a pass comes as a second entry: the worse one wins
-            outcomes[name] = Outcome(name, result, message, text)
+            outcomes[name] = Outcome(
+                name, result, message, text, form.get("value", "") if form is not None else ""
+            )
     return outcomes
 
 

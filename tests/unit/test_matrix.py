@@ -33,6 +33,24 @@ PROPERTY_IDS = [
     "scale_down_order",
     "pvcs_kept_after_scale_down",
     "cleanup_keeps_pvcs",
+    "parallel_launch",
+    "halts_on_unhealthy",
+    "pvc_retention_policy",
+    "start_ordinal",
+    "pod_labels",
+    "orphan_and_adopt",
+    "recreates_failed_pod",
+    "scale_subresource",
+    "rolling_update_order",
+    "partitioned_update",
+    "on_delete_update",
+    "rollback",
+    "forced_rollback",
+    "min_ready_seconds",
+    "max_unavailable",
+    "node_restart_keeps_pods",
+    "at_most_one_per_identity",
+    "replacement_follows_its_volume",
 ]
 
 
@@ -110,8 +128,9 @@ def test_html_shows_sentence_test_link_and_outcome_escaped() -> None:
         ("test_cluster_dns", "call", PASSED, ""),
     )
     page = matrix_html(results)
-    assert "Property matrix: 0 of 9 StatefulSet guarantees held" in page
-    assert "1 failed, 7 not run, 1 skipped" in page
+    total = len(GUARANTEES)
+    assert f"Property matrix: 0 of {total} StatefulSet guarantees held" in page
+    assert f"1 failed, {total - 2} not run, 1 skipped" in page
     assert '<a href="#tests/x.py::test_ordered_startup">test_ordered_startup</a>' in page
     assert "web-1: expected &lt;ready&gt;; saw Pending" in page
     assert "skipped: not applicable" in page
