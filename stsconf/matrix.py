@@ -174,6 +174,12 @@ GUARANTEES = (
         "On several nodes, a deleted pod's replacement is scheduled where its volume can be "
         "used (the node affinity of a local volume), and keeps its data.",
     ),
+    Guarantee(
+        "lifecycle",
+        "Random sequences of scaling, pod deletions, template changes, partitions and writes "
+        "leave every pod, revision, claim, value and status where the declared policies put "
+        "them, at every step.",
+    ),
 )
 
 

@@ -51,6 +51,7 @@ PROPERTY_IDS = [
     "node_restart_keeps_pods",
     "at_most_one_per_identity",
     "replacement_follows_its_volume",
+    "lifecycle",
 ]
 
 
