@@ -43,10 +43,32 @@ class Nodes:
     workers: list[str]  # nodes ordinary pods go to (not the control plane's)
 
 
+DISRUPTION_TAINTS = ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready")
+
+
+def nodes_recovered(cluster: Cluster, settings: Settings) -> list[Obj]:
+    """The nodes, once none carries the taints a disruption (an earlier test's) leaves for a
+    while after the node is back."""
+
+    def tainted(node: Obj) -> list[str]:
+        taints = (node.get("spec") or {}).get("taints") or []
+        return [t["key"] for t in taints if t.get("key") in DISRUPTION_TAINTS]
+
+    return wait.retry_until(
+        lambda: list(rest.raw(cluster.kube.core.list_node).get("items") or []),
+        lambda found: not any(tainted(node) for node in found),
+        expected=f"no node tainted {' or '.join(DISRUPTION_TAINTS)}",
+        seen=lambda found: "; ".join(
+            f"{n['metadata']['name']}: {', '.join(tainted(n))}" for n in found if tainted(n)
+        ),
+        timeout=settings.timeouts.pods,
+    )
+
+
 @pytest.fixture
-def nodes(cluster: Cluster) -> Nodes:
+def nodes(cluster: Cluster, settings: Settings) -> Nodes:
     """The nodes, when the disruption tests can work on them; otherwise the test skips."""
-    found = rest.raw(cluster.kube.core.list_node).get("items") or []
+    found = nodes_recovered(cluster, settings)
     names = sorted(node["metadata"]["name"] for node in found)
     if len(names) < 2:
         pytest.skip(
