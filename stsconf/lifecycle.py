@@ -233,11 +233,17 @@ class Lifecycle:
         their going is waited for."""
         updates.wait_for_revisions(self.web, recorder, self.expected_revisions(), replacing)
         expected = self.expected_status()
-        updates.wait_for_status(
-            self.web,
-            lambda _: status_matches(updates.read(self.web), expected),
-            "status " + ", ".join(f"{k} {v}" for k, v in expected.items()),
-        )
+        with updates.record_statefulset(self.web) as statefulsets:
+            wait.wait_on_watch(
+                statefulsets,
+                lambda objects: (
+                    self.web.name in objects and status_matches(objects[self.web.name], expected)
+                ),
+                expected="status " + ", ".join(f"{k} {v}" for k, v in expected.items()),
+                seen=lambda objects: str((objects.get(self.web.name) or {}).get("status")),
+                timeout=self.web.timeouts.pods,
+                diagnose=self.web.diagnose,
+            )
         self.check_claims(wait_for_them=bool(claims_go))
         self.wait_endpoints()
 

@@ -199,10 +199,17 @@ class Manifest:
 
     def with_pod_spec(self, edit: Callable[[Obj], None]) -> Manifest:
         """A copy with `edit` applied to its StatefulSet's pod spec."""
+        return self.with_statefulset(
+            lambda statefulset: edit(statefulset["spec"]["template"]["spec"])
+        )
+
+    def with_statefulset(self, change: Callable[[Obj], None]) -> Manifest:
+        """A copy whose StatefulSet (a deep copy) went through `change`; never modifies this
+        manifest."""
         documents = copy.deepcopy(list(self.documents))
         statefulset = documents[self.documents.index(self.statefulset)]
         service = documents[self.documents.index(self.service)]
-        edit(statefulset["spec"]["template"]["spec"])
+        change(statefulset)
         return replace(self, documents=tuple(documents), statefulset=statefulset, service=service)
 
     def _container_under_test(self) -> Obj:

@@ -5,7 +5,6 @@ The manifest itself is never modified."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,13 +15,7 @@ Obj = dict[str, Any]
 
 def with_statefulset(manifest: Manifest, change: Callable[[Obj], None]) -> Manifest:
     """A copy of the manifest whose StatefulSet (a deep copy) went through `change`."""
-    documents = copy.deepcopy(list(manifest.documents))
-    statefulset = documents[manifest.documents.index(manifest.statefulset)]
-    change(statefulset)
-    service = documents[manifest.documents.index(manifest.service)]
-    return dataclasses.replace(
-        manifest, documents=tuple(documents), statefulset=statefulset, service=service
-    )
+    return manifest.with_statefulset(change)
 
 
 def with_spec(manifest: Manifest, fields: Mapping[str, Any]) -> Manifest:
