@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from stsconf.resources import CONFORMANCE, DEFAULT_MANIFEST
+from stsconf.access.resources import CONFORMANCE, DEFAULT_MANIFEST
 
 USAGE = """usage: stsconf check [MANIFEST] [pytest options] run the suite on MANIFEST (default:
                                                the suite's nginx StatefulSet)

@@ -14,31 +14,33 @@ from typing import Any, NoReturn
 
 import pytest
 
-from stsconf import cluster as clusters
-from stsconf import kind_fixture, resources
-from stsconf.airgap import DEFAULT_AIRGAP_FILE, Airgap, AirgapError, load_airgap
-from stsconf.cluster import ClusterInfo, ClusterUnavailable
-from stsconf.declared import RequireError, parse_required
-from stsconf.diagnostics import namespace_sections
-from stsconf.environment import node_container_images
-from stsconf.manifest import (
-    Manifest,
-    ManifestError,
-    airgap_images_of_others,
-    default_image,
-    load_manifest,
-)
-from stsconf.matrix import GUARANTEES, RunResults, matrix_html, record_report
-from stsconf.namespaces import create_fresh_namespace, delete_namespace, wait_until_gone
-from stsconf.probe import Probe
-from stsconf.pull_secret import (
+from stsconf.access import cluster as clusters
+from stsconf.access import kind_fixture, resources
+from stsconf.access.airgap import DEFAULT_AIRGAP_FILE, Airgap, AirgapError, load_airgap
+from stsconf.access.cluster import ClusterInfo, ClusterUnavailable
+from stsconf.access.namespaces import create_fresh_namespace, delete_namespace, wait_until_gone
+from stsconf.access.pull_secret import (
     PullSecretError,
     RegistryCredentials,
     create_pull_secret,
     credentials_from_options,
     with_pull_secret,
 )
-from stsconf.report import (
+from stsconf.access.rest import Kube
+from stsconf.access.setup_progress import setup_step
+from stsconf.checks.declared import RequireError, parse_required
+from stsconf.model.manifest import (
+    Manifest,
+    ManifestError,
+    airgap_images_of_others,
+    default_image,
+    load_manifest,
+)
+from stsconf.observe.diagnostics import namespace_sections
+from stsconf.observe.environment import node_container_images
+from stsconf.observe.probe import Probe
+from stsconf.report.matrix import GUARANTEES, RunResults, matrix_html, record_report
+from stsconf.report.observations import (
     Observations,
     diagnostics_extra,
     failure_extra,
@@ -47,9 +49,7 @@ from stsconf.report import (
     stopped_html,
     to_extras,
 )
-from stsconf.rest import Kube
-from stsconf.setup_progress import setup_step
-from stsconf.statefulset import StatefulSetUnderTest, Timeouts
+from stsconf.workload.statefulset import StatefulSetUnderTest, Timeouts
 
 DEFAULT_MANIFEST = resources.DEFAULT_MANIFEST  # in the checkout or the installed package
 DEFAULT_PROBE_IMAGE = "busybox:1.36"
@@ -73,7 +73,7 @@ class Settings:
     timeouts: Timeouts
     # --registry-*: a pull secret in each namespace, listed in the StatefulSet
     pull_credentials: RegistryCredentials | None = None
-    # --require: properties that fail when the manifest opts out of them (see declared.py)
+    # --require: properties that fail when the manifest opts out of them (see checks/declared.py)
     required: frozenset[str] = frozenset()
 
 

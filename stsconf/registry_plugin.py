@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from stsconf.access.pull_secret import DEFAULT_PASSWORD_ENV
+from stsconf.access.secrecy import LeakGuard
 from stsconf.plugin import SETTINGS
-from stsconf.pull_secret import DEFAULT_PASSWORD_ENV
-from stsconf.secrecy import LeakGuard
 
 GUARD = pytest.StashKey[LeakGuard]()
 

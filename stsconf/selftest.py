@@ -12,9 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from stsconf import resources
-from stsconf.matrix import FORM_PROPERTY
+from stsconf.access import resources
+from stsconf.report.matrix import FORM_PROPERTY
+
+if TYPE_CHECKING:
+    from stsconf.plugin import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 CONFORMANCE = resources.CONFORMANCE  # tests/conformance, or its copy in the installed package
@@ -55,7 +59,7 @@ class Outcome:
     result: str  # passed, failed, error or skipped
     message: str  # shortened by pytest when long
     text: str = ""  # the full report
-    form: str = ""  # the declared form it asserted, as the matrix shows it (see declared.py)
+    form: str = ""  # the declared form it asserted, as the matrix shows it (see checks/declared.py)
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,21 @@ def only(properties: Iterable[str]) -> list[str]:
     """Options that run just these properties' tests (a broken manifest's self-test runs the
     nine and what it breaks, not all thirty: that would take minutes each)."""
     return ["-k", " or ".join(f"test_{p}" for p in sorted(properties))]
+
+
+def same_cluster_options(kubeconfig: Path, settings: Settings, airgap_file: Path) -> list[str]:
+    """Options for a suite run in a subprocess to test this run's cluster as this run does:
+    its kubeconfig, images and timeouts, and with --airgap the build's images standing in
+    for public ones (busybox: the probe image)."""
+    airgap = [f"--airgap-file={airgap_file}", "--airgap"] if settings.airgap else []
+    return [
+        f"--existing-kubeconfig={kubeconfig}",
+        f"--image={settings.image}",
+        f"--probe-image={settings.probe_image}",
+        f"--pod-timeout={settings.timeouts.pods}",
+        f"--dns-timeout={settings.timeouts.dns}",
+        *airgap,
+    ]
 
 
 def suite_command(

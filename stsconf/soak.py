@@ -2,8 +2,12 @@
 
     python -m stsconf.soak 20 -- --airgap --existing-kubeconfig KUBECONFIG
 
-Each run is the suite's own command line (stsconf.selftest.run_suite, the default manifest
-unless the arguments after `--` give --manifest); its JUnit file says how each test went.
+Each run is the suite's own command line (stsconf.selftest.run_suite: every property but the
+lifecycle and the disruption tests, which have budgets and nodes of their own, unless `-k`
+after `--` says otherwise; the default manifest unless `--manifest`); its JUnit file says how
+each test went. Without --existing-kubeconfig the first run creates the suite's kind cluster,
+the next ones reuse it (--keep-cluster), and the last one deletes it.
+Every run's report and JUnit file stay in --out (reports/soak/N/), so a failure can be read.
 Zero flaky failures is the bar: a failure here is a race or a tight timeout to fix, never
 an assertion to retry.
 """
@@ -12,15 +16,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from stsconf.access.resources import DEFAULT_MANIFEST
 from stsconf.selftest import Outcome, run_suite
 
 RUN_TIMEOUT = 3600.0  # seconds for one run of the suite
-DEFAULT_MANIFEST = Path(__file__).resolve().parent.parent / "manifests" / "web.yaml"
+DEFAULT_OUT = Path("reports") / "soak"
 
 
 def failures_per_property(runs: Iterable[Mapping[str, Outcome]]) -> Counter[str]:
@@ -41,22 +46,45 @@ def failures_per_property(runs: Iterable[Mapping[str, Outcome]]) -> Counter[str]
     return counts
 
 
+def keep_cluster(suite_args: list[str], last: bool) -> list[str]:
+    """--keep-cluster for every run but the last, when the runs create their own cluster."""
+    own_cluster = not any(a.startswith("--existing-kubeconfig") for a in suite_args)
+    return ["--keep-cluster"] if own_cluster and not last else []
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m stsconf.soak", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m stsconf.soak",
+        usage="%(prog)s [--out DIR] RUNS [-- SUITE OPTIONS]",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("runs", type=int, help="how many times to run the suite")
-    parser.add_argument("pytest_args", nargs="*", help="after --: the suite's arguments")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="where each run's report and JUnit go"
+    )
+    argv = sys.argv[1:] if argv is None else argv
+    split = argv.index("--") if "--" in argv else len(argv)  # after `--`: the suite's options
+    args = parser.parse_args(argv[:split])
+    suite_args = argv[split + 1 :]
     results = []
-    with tempfile.TemporaryDirectory(prefix="stsconf-soak-") as scratch:
-        for number in range(1, args.runs + 1):
-            run = run_suite(
-                DEFAULT_MANIFEST, Path(scratch) / str(number), args.pytest_args, RUN_TIMEOUT
-            )
-            failed = sorted(run.failed())
-            print(f"[soak] run {number}/{args.runs}: exit {run.returncode}, failed: {failed}")
-            results.append(run.outcomes)
+    started = time.monotonic()
+    for number in range(1, args.runs + 1):
+        began = time.monotonic()
+        options = [*suite_args, *keep_cluster(suite_args, last=number == args.runs)]
+        run = run_suite(DEFAULT_MANIFEST, args.out / str(number), options, RUN_TIMEOUT)
+        passed = len(run.with_result("passed"))
+        print(
+            f"[soak] run {number}/{args.runs}: exit {run.returncode}, {passed} passed, "
+            f"failed: {sorted(run.failed()) or 'none'}, {time.monotonic() - began:.0f}s",
+            flush=True,
+        )
+        results.append(run.outcomes)
     counts = failures_per_property(results)
-    print(f"[soak] {args.runs} runs; failures per property: {dict(counts) or 'none'}")
+    print(
+        f"[soak] {args.runs} runs in {time.monotonic() - started:.0f}s; failures per "
+        f"property: {dict(counts) or 'none'}; reports in {args.out}/"
+    )
     return 1 if counts else 0
 
 

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from stsconf import rest, wait
-from stsconf.expectations import expect
+from stsconf.access import rest
+from stsconf.model.expectations import expect
+from stsconf.observe import wait
+from stsconf.observe.probe import Probe
+from stsconf.observe.watching import Recorder
 from stsconf.plugin import Cluster, Settings
-from stsconf.probe import Probe
-from stsconf.report import Observations
-from stsconf.watching import Recorder
+from stsconf.report.observations import Observations
 
 pytestmark = pytest.mark.cluster
 

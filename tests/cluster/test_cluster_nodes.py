@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from stsconf import rest, wait
-from stsconf.dns import nslookup_ipv4_answers
-from stsconf.expectations import expect
-from stsconf.placement import volume_node
+from stsconf.access import rest
+from stsconf.model.expectations import expect
+from stsconf.observe import wait
+from stsconf.observe.dns import nslookup_ipv4_answers
+from stsconf.observe.placement import volume_node
+from stsconf.observe.watching import Recorder
 from stsconf.plugin import Cluster, Settings
-from stsconf.report import Observations
-from stsconf.watching import Recorder
+from stsconf.report.observations import Observations
 
 pytestmark = pytest.mark.cluster
 

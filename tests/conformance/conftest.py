@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from stsconf.declared import Form, declared_forms, form_of, required_message
-from stsconf.matrix import FORM_PROPERTY
+from stsconf.checks.declared import Form, declared_forms, form_of, required_message
 from stsconf.plugin import Settings
+from stsconf.report.matrix import FORM_PROPERTY
 
 
 @pytest.fixture
@@ -35,7 +35,9 @@ def declared_form(
     def form() -> Form:
         found = form_of(declared_forms(settings.manifest.statefulset), property_id)
         if found is None:
-            raise LookupError(f"{property_id} has no declared form (see stsconf/declared.py)")
+            raise LookupError(
+                f"{property_id} has no declared form (see stsconf/checks/declared.py)"
+            )
         record_form(found.name)
         if found.opt_out and property_id in settings.required:
             pytest.fail(required_message(found), pytrace=False)

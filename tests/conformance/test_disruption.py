@@ -2,8 +2,8 @@
 a pod is replaced on a cluster of several nodes.
 
 These need a cluster of two or more kind nodes that are Docker containers of this machine
-(`--nodes 3`; see stsconf/disruption.py), and skip saying so otherwise. The pods they deploy
-tolerate `node.kubernetes.io/unreachable` and `not-ready` for EVICTION_AFTER seconds only
+(`--nodes 3`; see stsconf/workload/disruption.py), and skip saying so otherwise. The pods they
+deploy tolerate `node.kubernetes.io/unreachable` and `not-ready` for EVICTION_AFTER seconds only
 (the default is five minutes), so that eviction starts within seconds. Every disruption is
 undone at the end of its test, passed or failed.
 """
@@ -16,16 +16,18 @@ from typing import Any
 
 import pytest
 
-from stsconf import disruption, placement, rest, wait
-from stsconf.expectations import expect, expect_none
-from stsconf.manifest import Manifest
-from stsconf.node_loss import return_violations
+from stsconf.access import rest
+from stsconf.checks.node_loss import return_violations
+from stsconf.model.expectations import expect, expect_none
+from stsconf.model.manifest import Manifest
+from stsconf.model.timeline import identity_overlaps
+from stsconf.observe import placement, wait
+from stsconf.observe.probe import Probe
 from stsconf.plugin import Cluster, Settings
-from stsconf.probe import Probe
-from stsconf.report import Observations
-from stsconf.statefulset import StatefulSetUnderTest, pod_timeline
-from stsconf.timeline import identity_overlaps
-from stsconf.variants import with_statefulset
+from stsconf.report.observations import Observations
+from stsconf.workload import disruption
+from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
+from stsconf.workload.variants import with_statefulset
 
 pytestmark = pytest.mark.conformance
 
@@ -81,14 +83,10 @@ def nodes(cluster: Cluster, settings: Settings) -> Nodes:
             f"nodes {', '.join(absent)} are not kind node containers of this machine's Docker: "
             "the disruption tests restart them and stop their kubelets with `docker`"
         )
-    workers = [
-        node["metadata"]["name"]
-        for node in found
-        if placement.takes_ordinary_pods(node) and not placement.is_control_plane(node)
-    ]
+    workers = placement.ordinary_workers(found)
     if not workers:
         pytest.skip("no worker node (every node is a control plane or tainted)")
-    return Nodes(names, sorted(workers))
+    return Nodes(names, workers)
 
 
 def disruptable(manifest: Manifest, node: str | None = None) -> Manifest:
@@ -238,10 +236,9 @@ def test_at_most_one_per_identity(
     old_uid = old["metadata"]["uid"]
     with web.record_pods() as recorder:
         with disruption.kubelet_stopped(node):
-            marked = marked_for_deletion(victim, old_uid)
             wait.wait_on_watch(
                 recorder,
-                marked,
+                marked_for_deletion_or_removed(victim, old_uid),
                 expected=f"{victim} marked for deletion once node {node} stopped answering",
                 seen=wait.describe_pods,
                 timeout=settings.timeouts.pods,
@@ -278,11 +275,13 @@ def test_at_most_one_per_identity(
     expect_none(identity_overlaps(timeline), "at most one pod per identity")
 
 
-def marked_for_deletion(name: str, uid: str) -> Callable[[wait.Objects], bool]:
+def marked_for_deletion_or_removed(name: str, uid: str) -> Callable[[wait.Objects], bool]:
+    """The pod of this uid is marked for deletion, or already gone from the API (something
+    force-deleted it: then a second pod of the name is what the held window catches)."""
     return lambda pods: (
-        name in pods
-        and pods[name]["metadata"]["uid"] == uid
-        and bool(pods[name]["metadata"].get("deletionTimestamp"))
+        name not in pods
+        or pods[name]["metadata"]["uid"] != uid
+        or bool(pods[name]["metadata"].get("deletionTimestamp"))
     )
 
 

@@ -12,21 +12,23 @@ from typing import Any
 
 import pytest
 
-from stsconf import failed_pod, identity, ordinals, ownership, rest, wait
-from stsconf.declared import declared_forms
-from stsconf.expectations import expect_none
+from stsconf.access import rest
+from stsconf.checks.declared import declared_forms
+from stsconf.model.expectations import expect_none
+from stsconf.model.timeline import Timeline, ordered_deletion_violations
+from stsconf.observe import wait
+from stsconf.observe.probe import Probe
+from stsconf.observe.watching import Recorder
 from stsconf.plugin import Settings
-from stsconf.probe import Probe
-from stsconf.report import Observations
-from stsconf.scale_subresource import (
+from stsconf.report.observations import Observations
+from stsconf.workload import failed_pod, identity, ordinals, ownership
+from stsconf.workload.scale_subresource import (
     patch_scale,
     read_scale,
     replace_scale,
     scale_problems,
 )
-from stsconf.statefulset import StatefulSetUnderTest, pod_timeline
-from stsconf.timeline import Timeline, ordered_deletion_violations
-from stsconf.watching import Recorder
+from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 
 pytestmark = pytest.mark.conformance
 
@@ -229,7 +231,7 @@ def test_recreates_failed_pod(
     """A pod that fails is deleted and created again, with a new uid, until one runs.
 
     As upstream's "Should recreate evicted statefulset": a pod pinned to the node holds a
-    host port that a one-replica copy of the StatefulSet (see stsconf/failed_pod.py) asks
+    host port that a one-replica copy of the StatefulSet (see stsconf/workload/failed_pod.py) asks
     for, so its node rejects the copy's pod (Failed) until the port is freed."""
     as_declared(web)
     node = str(next(iter(web.pods().values()))["spec"]["nodeName"])

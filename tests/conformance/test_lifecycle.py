@@ -14,15 +14,15 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from stsconf.lifecycle import Lifecycle, step_rows
-from stsconf.lifecycle_model import ROLLING_UPDATE, Model, Policies
+from stsconf.access.namespaces import create_fresh_namespace, delete_namespace
+from stsconf.checks.lifecycle_model import ROLLING_UPDATE, Model, Policies
 from stsconf.lifecycle_plugin import LifecycleOptions, lifecycle_options
-from stsconf.namespaces import create_fresh_namespace, delete_namespace
+from stsconf.observe.probe import Probe
 from stsconf.plugin import Cluster, Settings
-from stsconf.probe import Probe
-from stsconf.report import Observations
-from stsconf.statefulset import StatefulSetUnderTest
-from stsconf.variants import with_spec
+from stsconf.report.observations import Observations
+from stsconf.workload.lifecycle import Lifecycle, step_rows
+from stsconf.workload.statefulset import StatefulSetUnderTest
+from stsconf.workload.variants import with_spec
 
 pytestmark = pytest.mark.conformance
 

@@ -3,7 +3,7 @@ OrderedReady halting on a pod that is not Ready) and claim retention (Delete).
 
 Each test deploys its own copy of the manifest's StatefulSet in a namespace of its own, in the
 form its guarantee is about, and holds pods unready with a readiness gate that the suite sets
-through the pod status API (stsconf/readiness_gate.py), so this works with any image.
+through the pod status API (stsconf/workload/readiness_gate.py), so this works with any image.
 """
 
 from __future__ import annotations
@@ -12,30 +12,33 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from stsconf import rest, retention, updates, wait
-from stsconf.dataprobe import Stored
-from stsconf.declared import DELETE, PARALLEL, Form
-from stsconf.expectations import expect, expect_none, mismatch
-from stsconf.manifest import Manifest
-from stsconf.plugin import Cluster, Settings
-from stsconf.pod_management import (
+from stsconf.access import rest
+from stsconf.checks import retention
+from stsconf.checks.declared import DELETE, PARALLEL, Form
+from stsconf.checks.pod_management import (
     all_gone_violations,
     deleted_while_unready_violations,
     launched_without_waiting_violations,
 )
-from stsconf.readiness_gate import gated, hold_unready, release_until_ready, set_healthy
-from stsconf.report import Observations
-from stsconf.retention import Owner
-from stsconf.statefulset import StatefulSetUnderTest, pod_timeline
-from stsconf.storage import describe_claim
-from stsconf.timeline import (
+from stsconf.checks.retention import Owner
+from stsconf.checks.storage import describe_claim
+from stsconf.model.expectations import expect, expect_none, mismatch
+from stsconf.model.manifest import Manifest
+from stsconf.model.timeline import (
     Timeline,
     ordered_creation_violations,
     ordered_deletion_violations,
     pod_state_from_object,
 )
-from stsconf.variants import with_spec, without_claims
-from stsconf.watching import Recorder
+from stsconf.observe import wait
+from stsconf.observe.dataprobe import Stored
+from stsconf.observe.watching import Recorder
+from stsconf.plugin import Cluster, Settings
+from stsconf.report.observations import Observations
+from stsconf.workload import updates
+from stsconf.workload.readiness_gate import gated, hold_unready, release_until_ready, set_healthy
+from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
+from stsconf.workload.variants import with_spec, without_claims
 
 pytestmark = pytest.mark.conformance
 

@@ -11,20 +11,21 @@ from collections.abc import Callable
 
 import pytest
 
-from stsconf import retention, storage, wait
-from stsconf.dataprobe import ProbeRun, Stored, own_data_problems, printed
-from stsconf.declared import Form
-from stsconf.expectations import expect, expect_none, mismatch
-from stsconf.plugin import Settings
-from stsconf.pod_management import all_gone_violations, all_ready_violations
-from stsconf.probe import Probe
-from stsconf.report import Observations
-from stsconf.statefulset import StatefulSetUnderTest
-from stsconf.timeline import (
+from stsconf.checks import retention, storage
+from stsconf.checks.declared import Form
+from stsconf.checks.pod_management import all_gone_violations, all_ready_violations
+from stsconf.model.expectations import expect, expect_none, mismatch
+from stsconf.model.timeline import (
     ordered_creation_violations,
     ordered_deletion_violations,
     pod_state_from_object,
 )
+from stsconf.observe import wait
+from stsconf.observe.dataprobe import ProbeRun, Stored, own_data_problems, printed
+from stsconf.observe.probe import Probe
+from stsconf.plugin import Settings
+from stsconf.report.observations import Observations
+from stsconf.workload.statefulset import StatefulSetUnderTest
 
 pytestmark = pytest.mark.conformance
 

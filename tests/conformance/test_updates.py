@@ -14,14 +14,9 @@ from collections.abc import Callable, Mapping
 
 import pytest
 
-from stsconf import rest, storage, updates, wait
-from stsconf.dataprobe import own_data_problems, printed
-from stsconf.expectations import expect, expect_none, mismatch
-from stsconf.matrix import FORM_PROPERTY
-from stsconf.report import Observations
-from stsconf.statefulset import StatefulSetUnderTest, pod_timeline
-from stsconf.timeline import Timeline, pod_state_from_object
-from stsconf.update_order import (
+from stsconf.access import rest
+from stsconf.checks import storage
+from stsconf.checks.update_order import (
     StatusSample,
     availability_lag_violations,
     final_states,
@@ -34,8 +29,16 @@ from stsconf.update_order import (
     untouched_violations,
     update_order_violations,
 )
-from stsconf.updates import Status
-from stsconf.watching import Recorder
+from stsconf.model.expectations import expect, expect_none, mismatch
+from stsconf.model.timeline import Timeline, pod_state_from_object
+from stsconf.observe import wait
+from stsconf.observe.dataprobe import own_data_problems, printed
+from stsconf.observe.watching import Recorder
+from stsconf.report.matrix import FORM_PROPERTY
+from stsconf.report.observations import Observations
+from stsconf.workload import updates
+from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
+from stsconf.workload.updates import Status
 
 pytestmark = pytest.mark.conformance
 

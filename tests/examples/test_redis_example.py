@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from stsconf.manifest import PROBE_WRITE, ManifestError, default_image, load_manifest
+from stsconf.model.manifest import PROBE_WRITE, ManifestError, default_image, load_manifest
 from stsconf.plugin import Cluster, Settings
-from stsconf.report import Observations
+from stsconf.report.observations import Observations
 from stsconf.selftest import (
     CORE_PROPERTIES,
     DATA_LOSS_PROPERTIES,
@@ -34,6 +34,7 @@ from stsconf.selftest import (
     only,
     report_tables,
     run_suite,
+    same_cluster_options,
 )
 
 EXAMPLES = REPO / "manifests" / "examples"
@@ -151,17 +152,8 @@ def redis_runs(
     image = redis_image(settings)
     load_image(image)
     common = [
-        f"--existing-kubeconfig={cluster.info.kubeconfig}",
-        f"--image={image}",
-        f"--probe-image={settings.probe_image}",
-        f"--pod-timeout={settings.timeouts.pods}",
-        f"--dns-timeout={settings.timeouts.dns}",
-        # the build's images stand in for the other containers' (busybox: its probe image)
-        *(
-            [f"--airgap-file={request.config.option.airgap_file}", "--airgap"]
-            if settings.airgap
-            else []
-        ),
+        *same_cluster_options(cluster.info.kubeconfig, settings, request.config.option.airgap_file),
+        f"--image={image}",  # the example's image, not the suite's (the later option wins)
     ]
     selected = [item.name for item in request.session.items if item.name in VARIANTS]
     workers = max(1, request.config.getoption("selftest_workers"))

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from stsconf import registry
-from stsconf.kind_config import nodes_without_registry_hosts
+from stsconf.access import registry
+from stsconf.access.kind_config import nodes_without_registry_hosts
+from stsconf.access.pull_secret import RegistryCredentials
+from stsconf.access.registry import PrivateRegistry
+from stsconf.access.secrecy import LeakGuard
 from stsconf.plugin import Cluster, Settings, fresh_test_namespace
-from stsconf.pull_secret import RegistryCredentials
-from stsconf.registry import PrivateRegistry
-from stsconf.secrecy import LeakGuard
 
 USER = "stsconf"
 

@@ -6,49 +6,20 @@ its kubeconfig), in its own namespace; the selected runs go on in parallel.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from stsconf.plugin import Cluster, Settings
-from stsconf.selftest import (
-    CORE_PROPERTIES,
-    DATA_LOSS_PROPERTIES,
-    SuiteRun,
-    only,
-    run_suite,
-)
+from stsconf.selftest import DATA_LOSS_PROPERTIES, SuiteRun, run_suite
+from tests.selftest.detection import Violation, assert_detects, suite_options
 
 pytestmark = pytest.mark.selftest
 
 MANIFESTS = Path(__file__).resolve().parent / "manifests"
 RUN_TIMEOUT = 900.0
-
-
-@dataclass(frozen=True)
-class Violation:
-    manifest: str
-    breaks: frozenset[str]
-    # An opt-out (podManagementPolicy Parallel, a deleting retention policy) breaks a
-    # guarantee only for a user who needs it: run just those properties with --require.
-    require: bool = False
-    forms: Mapping[str, str] = field(default_factory=dict)  # what the matrix must name
-    # Besides what it breaks and the forms it names, the properties the run asserts still
-    # hold: the nine by default (all thirty for each of ten manifests would take too long).
-    holds: frozenset[str] = CORE_PROPERTIES
-
-    @property
-    def runs(self) -> frozenset[str]:
-        if self.require:
-            return self.breaks
-        return self.holds | self.breaks | frozenset(self.forms)
-
-    def options(self) -> list[str]:
-        required = [f"--require={','.join(sorted(self.breaks))}"] if self.require else []
-        return [*required, *only(self.runs)]
 
 
 UPDATE_PROPERTIES = frozenset({
@@ -109,13 +80,7 @@ def suite_runs(
         for item in request.session.items
         if item.name.startswith("test_detects_")
     ]
-    extra = [
-        f"--existing-kubeconfig={cluster.info.kubeconfig}",
-        f"--image={settings.image}",
-        f"--probe-image={settings.probe_image}",
-        f"--pod-timeout={settings.timeouts.pods}",
-        f"--dns-timeout={settings.timeouts.dns}",
-    ]
+    extra = suite_options(request, cluster, settings)
     workers = max(1, request.config.getoption("selftest_workers"))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         yield {
@@ -131,78 +96,51 @@ def suite_runs(
         }
 
 
-def assert_detects(runs: dict[str, Future[SuiteRun]], violation: str) -> None:
-    run = runs[violation].result()
-    expected = VIOLATIONS[violation].breaks
-    ran = {name.removeprefix("test_") for name in run.outcomes}
-    failed = {name.removeprefix("test_") for name in run.failed()}
-    context = f"\n--- suite output ({' '.join(run.command)}) ---\n{run.output[-6000:]}"
-    selected = VIOLATIONS[violation].runs
-    assert ran == selected, f"expected {sorted(selected)} to run; saw {sorted(ran)}{context}"
-    assert not run.with_result("error"), (
-        f"expected no errors; saw errors in {sorted(run.with_result('error'))}{context}"
-    )
-    assert failed == expected, (
-        f"expected exactly {sorted(expected)} to fail; saw {sorted(failed)} fail{context}"
-    )
-    for name in run.failed():
-        message = run.outcomes[name].message
-        assert "expected" in message, (
-            f"expected {name}'s failure to say 'expected'; saw {message!r}"
-        )
-        assert "saw" in message, f"expected {name}'s failure to say 'saw'; saw {message!r}"
-        if VIOLATIONS[violation].require:
-            assert "the manifest does not promise" in message, (
-                f"expected {name}'s failure to name the opt-out; saw {message!r}"
-            )
-    forms = {p: run.outcomes[f"test_{p}"].form for p in VIOLATIONS[violation].forms}
-    assert forms == VIOLATIONS[violation].forms, (
-        f"expected the matrix to name the declared forms {VIOLATIONS[violation].forms}; "
-        f"saw {forms}{context}"
-    )
+def assert_detects_violation(runs: dict[str, Future[SuiteRun]], violation: str) -> None:
+    assert_detects(runs[violation].result(), VIOLATIONS[violation])
 
 
 def test_detects_parallel_pod_management(suite_runs: dict[str, Future[SuiteRun]]) -> None:
-    assert_detects(suite_runs, "parallel_pod_management")
+    assert_detects_violation(suite_runs, "parallel_pod_management")
 
 
 def test_detects_parallel_declared_passes(suite_runs: dict[str, Future[SuiteRun]]) -> None:
-    assert_detects(suite_runs, "parallel_declared_passes")
+    assert_detects_violation(suite_runs, "parallel_declared_passes")
 
 
 def test_detects_emptydir_instead_of_claims(suite_runs: dict[str, Future[SuiteRun]]) -> None:
-    assert_detects(suite_runs, "emptydir_instead_of_claims")
+    assert_detects_violation(suite_runs, "emptydir_instead_of_claims")
 
 
 def test_detects_claims_deleted_when_scaled(suite_runs: dict[str, Future[SuiteRun]]) -> None:
-    assert_detects(suite_runs, "claims_deleted_when_scaled")
+    assert_detects_violation(suite_runs, "claims_deleted_when_scaled")
 
 
 def test_detects_claims_deleted_with_statefulset(suite_runs: dict[str, Future[SuiteRun]]) -> None:
-    assert_detects(suite_runs, "claims_deleted_with_statefulset")
+    assert_detects_violation(suite_runs, "claims_deleted_with_statefulset")
 
 
 def test_detects_when_scaled_delete_declared_passes(
     suite_runs: dict[str, Future[SuiteRun]],
 ) -> None:
-    assert_detects(suite_runs, "when_scaled_delete_declared_passes")
+    assert_detects_violation(suite_runs, "when_scaled_delete_declared_passes")
 
 
 def test_detects_when_deleted_delete_declared_passes(
     suite_runs: dict[str, Future[SuiteRun]],
 ) -> None:
-    assert_detects(suite_runs, "when_deleted_delete_declared_passes")
+    assert_detects_violation(suite_runs, "when_deleted_delete_declared_passes")
 
 
 def test_detects_hostname_as_fqdn(suite_runs: dict[str, Future[SuiteRun]]) -> None:
-    assert_detects(suite_runs, "hostname_as_fqdn")
+    assert_detects_violation(suite_runs, "hostname_as_fqdn")
 
 
 def test_detects_service_not_headless(suite_runs: dict[str, Future[SuiteRun]]) -> None:
-    assert_detects(suite_runs, "service_not_headless")
+    assert_detects_violation(suite_runs, "service_not_headless")
 
 
 def test_detects_on_delete_declared_breaks_nothing(
     suite_runs: dict[str, Future[SuiteRun]],
 ) -> None:
-    assert_detects(suite_runs, "on_delete_declared_breaks_nothing")
+    assert_detects_violation(suite_runs, "on_delete_declared_breaks_nothing")

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from stsconf.plugin import Cluster, Settings
-from stsconf.report import Observations
+from stsconf.report.observations import Observations
 from stsconf.selftest import LIFECYCLE, report_tables, run_suite
+from tests.selftest.detection import suite_options
 
 pytestmark = pytest.mark.selftest
 
@@ -25,6 +26,7 @@ MAX_SHRUNK_STEPS = 3
 
 
 def test_lifecycle_finds_and_shrinks_an_injected_fault(
+    request: pytest.FixtureRequest,
     cluster: Cluster,
     settings: Settings,
     tmp_path: Path,
@@ -33,11 +35,7 @@ def test_lifecycle_finds_and_shrinks_an_injected_fault(
     if not settings.manifest.claim_templates:
         pytest.skip("the injected fault deletes a claim: the manifest has no claim templates")
     options = [
-        f"--existing-kubeconfig={cluster.info.kubeconfig}",
-        f"--image={settings.image}",
-        f"--probe-image={settings.probe_image}",
-        f"--pod-timeout={settings.timeouts.pods}",
-        f"--dns-timeout={settings.timeouts.dns}",
+        *suite_options(request, cluster, settings),
         f"--hypothesis-seed={SEED}",
         *BUDGET,
     ]

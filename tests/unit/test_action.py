@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from stsconf.matrix import GUARANTEES
-from stsconf.resources import CHECKOUT
+from stsconf.access.resources import CHECKOUT
+from stsconf.report.matrix import GUARANTEES
 
 ACTION = CHECKOUT / "action.yml"
 KIND_VERSION = "v0.33.0"
@@ -41,7 +41,7 @@ def fake_suite(python: str) -> str:
     return f"""#!{python}
 import os, sys
 from pathlib import Path
-from stsconf.matrix import GUARANTEES
+from stsconf.report.matrix import GUARANTEES
 with open(os.environ["FAKE_CALLS"], "a") as calls:
     calls.write("stsconf " + "\\x1f".join(sys.argv[1:]) + "\\n")
 junit = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--junitxml="))
@@ -254,7 +254,7 @@ def test_summary_of_a_real_junit_file_reads_parametrised_tests_as_one(tmp_path: 
         if inner:
             ET.SubElement(case, inner, message="seen web-1 before web-0 was Ready")
     junit.write_bytes(ET.tostring(suite))
-    done = subprocess.run([sys.executable, "-m", "stsconf.summary", str(junit)],
+    done = subprocess.run([sys.executable, "-m", "stsconf.report.summary", str(junit)],
                           capture_output=True, text=True, check=True, cwd=CHECKOUT)  # fmt: skip
     assert f"| `{GUARANTEES[0].property_id}` |" in done.stdout
     assert "❌ failed: seen web-1 before web-0 was Ready |" in done.stdout

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from stsconf.airgap import AirgapError, load_airgap
-from stsconf.report import Observations, html_table, observation_html, to_extras
-from stsconf.timeline import ADDED, PodEvent, PodState, Timeline
+from stsconf.access.airgap import AirgapError, load_airgap
+from stsconf.model.timeline import ADDED, PodEvent, PodState, Timeline
+from stsconf.report.observations import Observations, html_table, observation_html, to_extras
 
 
 def test_airgap_file_is_read(tmp_path: Path) -> None:

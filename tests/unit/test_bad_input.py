@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from stsconf.airgap import DEFAULT_AIRGAP_FILE
+from stsconf.access.airgap import DEFAULT_AIRGAP_FILE
 from stsconf.selftest import CONFORMANCE, REPO
 
 UNREACHABLE_KUBECONFIG = """apiVersion: v1

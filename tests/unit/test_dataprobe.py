@@ -13,15 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stsconf.dataprobe import (
-    DataProbe,
-    ProbeRun,
-    data_probe,
-    marker_file_probe,
-    own_data_problems,
-    store_value,
-)
-from stsconf.manifest import (
+from stsconf.access.rest import ExecResult, exit_status
+from stsconf.model.manifest import (
     PROBE_CONTAINER,
     PROBE_HTTP_PATH,
     PROBE_READ,
@@ -32,7 +25,14 @@ from stsconf.manifest import (
     load_manifest,
     probe_declaration,
 )
-from stsconf.rest import ExecResult, exit_status
+from stsconf.observe.dataprobe import (
+    DataProbe,
+    ProbeRun,
+    data_probe,
+    marker_file_probe,
+    own_data_problems,
+    store_value,
+)
 from stsconf.selftest import REPO, read_junit, report_tables
 from tests.unit.test_bad_input import assert_one_line_error, run_suite
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stsconf.declared import (
+from stsconf.checks.declared import (
     OPT_OUTS,
     Declared,
     Form,
@@ -17,8 +17,8 @@ from stsconf.declared import (
     parse_required,
     required_message,
 )
-from stsconf.manifest import load_manifest
-from stsconf.matrix import (
+from stsconf.model.manifest import load_manifest
+from stsconf.report.matrix import (
     CONFORMANCE_GROUP,
     GUARANTEES,
     PASSED,

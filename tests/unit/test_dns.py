@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stsconf.dns import nslookup_ipv4_answers
+from stsconf.observe.dns import nslookup_ipv4_answers
 
 NEW_STYLE = """Server:\t\t10.96.0.10
 Address:\t10.96.0.10:53

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stsconf import environment
+from stsconf.observe import environment
 
 
 def test_a_container_that_docker_knows_gives_its_image(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stsconf.failed_pod import (
+from stsconf.model.manifest import load_manifest
+from stsconf.model.timeline import ADDED, DELETED, MODIFIED, PodEvent, PodState, Timeline
+from stsconf.workload.failed_pod import (
     VARIANT_LABEL,
     failed_uids,
     failing_variant,
@@ -13,8 +15,6 @@ from stsconf.failed_pod import (
     running_replacement,
     used_host_ports,
 )
-from stsconf.manifest import load_manifest
-from stsconf.timeline import ADDED, DELETED, MODIFIED, PodEvent, PodState, Timeline
 
 POD = "web-failing-0"
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stsconf.identity import (
+from stsconf.model.manifest import load_manifest
+from stsconf.workload.identity import (
     POD_INDEX_LABEL,
     POD_NAME_LABEL,
     identity_label_problems,
     one_pod_service,
     single_endpoint_problems,
 )
-from stsconf.manifest import load_manifest
-from stsconf.ordinals import declared_start, ordinal_range_problems, pod_names_from
+from stsconf.workload.ordinals import declared_start, ordinal_range_problems, pod_names_from
 
 WEB = Path(__file__).resolve().parents[2] / "manifests" / "web.yaml"
 

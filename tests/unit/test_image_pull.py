@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stsconf.image_pull import (
+from stsconf.model.timeline import WatchEvent
+from stsconf.observe.image_pull import (
     describe_pull_states,
     ever_ready,
     pull_event_rows,
@@ -13,7 +14,6 @@ from stsconf.image_pull import (
     successful_pulls,
     waiting_reasons,
 )
-from stsconf.watching import WatchEvent
 
 
 def pod(name: str, waiting: str | None = None, ready: bool = False) -> dict[str, Any]:

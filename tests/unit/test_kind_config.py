@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stsconf.kind_config import (
+from stsconf.access.kind_config import (
     CONTAINERD_PATCH,
     HOSTS_DIR_IN_NODE,
     hosts_toml,
     kind_config,
     write_kind_config,
 )
+from stsconf.access.registry import HOST_IN_CLUSTER
 from stsconf.nodes_plugin import node_count
-from stsconf.registry import HOST_IN_CLUSTER
 
 
 def test_containerd_patch_points_config_path_at_the_mounted_directory() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from stsconf.lifecycle_model import ON_DELETE, Model, Policies
-from stsconf.timeline import (
+from stsconf.checks.lifecycle_model import ON_DELETE, Model, Policies
+from stsconf.model.timeline import (
     DELETED,
     EXISTING,
     MODIFIED,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stsconf.manifest import ClaimTemplate, ManifestError, label_selector, load_manifest
+from stsconf.model.manifest import ClaimTemplate, ManifestError, label_selector, load_manifest
 from stsconf.plugin import DEFAULT_MANIFEST
 
 SELFTEST_MANIFESTS = Path(__file__).resolve().parent.parent / "selftest" / "manifests"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stsconf.manifest import (
+from stsconf.model.manifest import (
     ContainerImage,
     ManifestError,
     airgap_images_of_others,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stsconf.matrix import (
+from stsconf.report.matrix import (
     CLUSTER_GROUP,
     CONFORMANCE_GROUP,
     ERROR,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from stsconf.namespaces import NamespaceTaken, create_fresh_namespace, volumes_of
+from stsconf.access.namespaces import NamespaceTaken, create_fresh_namespace, volumes_of
 
 
 class FakeCore:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from stsconf.disruption import EVICTION_TAINTS, short_tolerations
-from stsconf.node_loss import return_violations
-from stsconf.placement import takes_ordinary_pods, volume_node
-from stsconf.timeline import (
+from stsconf.checks.node_loss import return_violations
+from stsconf.model.timeline import (
     ADDED,
     DELETED,
     EXISTING,
@@ -18,6 +16,8 @@ from stsconf.timeline import (
     Timeline,
     identity_overlaps,
 )
+from stsconf.observe.placement import takes_ordinary_pods, volume_node
+from stsconf.workload.disruption import EVICTION_TAINTS, short_tolerations
 
 
 def pod(name: str, uid: str, ready: bool = True, terminating: bool = False) -> PodState:

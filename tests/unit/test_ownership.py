@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stsconf.ownership import (
+from stsconf.model.timeline import ADDED, DELETED, EXISTING, PodEvent, PodState, Timeline
+from stsconf.workload.ownership import (
     RELEASED,
     adopted_problems,
     claims_kept_problems,
@@ -15,7 +16,6 @@ from stsconf.ownership import (
     restoring_labels,
     unmatching_labels,
 )
-from stsconf.timeline import ADDED, DELETED, EXISTING, PodEvent, PodState, Timeline
 
 
 def pod(

@@ -11,7 +11,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from stsconf import resources
+from stsconf.access import resources
 from stsconf.cli import check_arguments, main
 
 PYPROJECT = resources.CHECKOUT / "pyproject.toml"
@@ -37,7 +37,7 @@ def test_suite_override_of_kind_cluster_wins_when_the_plugin_loads_before_pytest
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "kind_cluster from stsconf.kind_fixture" in done.stdout, done.stdout
+    assert "kind_cluster from stsconf.access.kind_fixture" in done.stdout, done.stdout
 
 
 def test_resources_are_found_in_the_checkout() -> None:
@@ -81,7 +81,7 @@ def test_every_package_the_installed_code_imports_is_a_declared_dependency() -> 
     requirements = tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]
     declared = {re.split(r"[<>=~ ;\[]", r, maxsplit=1)[0].lower().replace("_", "-")
                 for r in requirements}  # fmt: skip
-    shipped = [*resources.CHECKOUT.joinpath("stsconf").glob("*.py"),
+    shipped = [*resources.CHECKOUT.joinpath("stsconf").rglob("*.py"),
                *resources.CHECKOUT.joinpath("airgap").glob("*.py"),
                *resources.CONFORMANCE.glob("*.py")]  # fmt: skip
     distributions = importlib.metadata.packages_distributions()

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from stsconf.pod_management import (
+from stsconf.checks.pod_management import (
     all_gone_violations,
     all_ready_violations,
     deleted_while_unready_violations,
     launched_without_waiting_violations,
 )
-from stsconf.timeline import ADDED, DELETED, EXISTING, MODIFIED, PodEvent, PodState, Timeline
+from stsconf.model.timeline import (
+    ADDED,
+    DELETED,
+    EXISTING,
+    MODIFIED,
+    PodEvent,
+    PodState,
+    Timeline,
+)
 
 
 def state(

@@ -7,9 +7,7 @@ import json
 
 import pytest
 
-from stsconf.manifest import load_manifest
-from stsconf.plugin import DEFAULT_MANIFEST
-from stsconf.pull_secret import (
+from stsconf.access.pull_secret import (
     SECRET_NAME,
     PullSecretError,
     RegistryCredentials,
@@ -19,6 +17,8 @@ from stsconf.pull_secret import (
     with_pull_secret,
     with_pulled_image,
 )
+from stsconf.model.manifest import load_manifest
+from stsconf.plugin import DEFAULT_MANIFEST
 
 PASSWORD = "pw-from-the-environment"
 CREDENTIALS = RegistryCredentials("team-registry:5000", "bob", PASSWORD)

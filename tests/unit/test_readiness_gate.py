@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stsconf.manifest import load_manifest
-from stsconf.readiness_gate import CONDITION, gate_status, gated, pods_to_release
-from stsconf.variants import with_spec, without_claims
+from stsconf.model.manifest import load_manifest
+from stsconf.workload.readiness_gate import CONDITION, gate_status, gated, pods_to_release
+from stsconf.workload.variants import with_spec, without_claims
 
 WEB = Path(__file__).resolve().parents[2] / "manifests" / "web.yaml"
 

@@ -9,9 +9,9 @@ import bcrypt
 import pytest
 import yaml
 
-from stsconf import registry
-from stsconf.pull_secret import RegistryCredentials
-from stsconf.secrecy import SecretInCommandLine
+from stsconf.access import registry
+from stsconf.access.pull_secret import RegistryCredentials
+from stsconf.access.secrecy import SecretInCommandLine
 
 PASSWORD = "registry-pw"
 

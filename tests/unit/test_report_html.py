@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from stsconf.expectations import mismatch
-from stsconf.manifest import load_manifest
-from stsconf.matrix import GUARANTEES
-from stsconf.report import (
+from stsconf.model.expectations import mismatch
+from stsconf.model.manifest import load_manifest
+from stsconf.model.timeline import ADDED, PodEvent, PodState, Timeline
+from stsconf.observe.wait import WaitTimeout
+from stsconf.report.matrix import GUARANTEES
+from stsconf.report.observations import (
     Explanation,
     Observations,
     Problem,
@@ -24,8 +26,6 @@ from stsconf.report import (
     manifest_html,
     observation_html,
 )
-from stsconf.timeline import ADDED, PodEvent, PodState, Timeline
-from stsconf.wait import WaitTimeout
 
 pytest_plugins = ["pytester"]
 

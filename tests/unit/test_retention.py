@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stsconf.retention import (
+from stsconf.checks.retention import (
     Owner,
     deleted_problems,
     kept_problems,
@@ -12,8 +12,7 @@ from stsconf.retention import (
     owned_before_deletion_problems,
     unexpected_owner_problems,
 )
-from stsconf.timeline import ADDED, DELETED, EXISTING, MODIFIED
-from stsconf.watching import WatchEvent
+from stsconf.model.timeline import ADDED, DELETED, EXISTING, MODIFIED, WatchEvent
 
 SET = Owner("StatefulSet", "web", "set-uid-0001")
 POD = Owner("Pod", "web-2", "pod-uid-0002")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stsconf.secrecy import (
+from stsconf.access.secrecy import (
     MASK,
     Hidden,
     LeakGuard,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from stsconf.setup_progress import finished_line, setup_step, started_line
+from stsconf.access.setup_progress import finished_line, setup_step, started_line
 
 
 class NoPlugins:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from stsconf.svg_timeline import (
+from stsconf.model.timeline import (
+    ADDED,
+    DELETED,
+    EXISTING,
+    MODIFIED,
+    PodEvent,
+    PodState,
+    Timeline,
+)
+from stsconf.report.svg_timeline import (
     CREATED,
     GONE,
     READY,
@@ -19,7 +28,6 @@ from stsconf.svg_timeline import (
     tick_step,
     timeline_svg,
 )
-from stsconf.timeline import ADDED, DELETED, EXISTING, MODIFIED, PodEvent, PodState, Timeline
 
 SVG = "{http://www.w3.org/2000/svg}"
 

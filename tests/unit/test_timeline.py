@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stsconf.timeline import (
+from stsconf.model.timeline import (
     ADDED,
     DELETED,
     EXISTING,

@@ -5,17 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stsconf.timeline import (
-    ADDED,
-    DELETED,
-    EXISTING,
-    MODIFIED,
-    PodEvent,
-    PodState,
-    Timeline,
-    pod_state_from_object,
-)
-from stsconf.update_order import (
+from stsconf.checks.update_order import (
     StatusSample,
     availability_lag_violations,
     final_states,
@@ -27,7 +17,17 @@ from stsconf.update_order import (
     untouched_violations,
     update_order_violations,
 )
-from stsconf.updates import (
+from stsconf.model.timeline import (
+    ADDED,
+    DELETED,
+    EXISTING,
+    MODIFIED,
+    PodEvent,
+    PodState,
+    Timeline,
+    pod_state_from_object,
+)
+from stsconf.workload.updates import (
     NEVER_READY,
     TEMPLATE_CHANGE,
     Status,

@@ -7,7 +7,7 @@ import queue
 from collections.abc import Iterator
 from typing import Any
 
-from stsconf.watching import Recorder
+from stsconf.observe.watching import Recorder
 
 STOP = b""
 

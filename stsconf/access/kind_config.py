@@ -1,0 +1,113 @@
+"""The kind configuration of the clusters the suite creates.
+
+containerd on every node reads per-registry host settings from a directory (config_path,
+set by a `containerdConfigPatches` entry) that the suite writes on this machine and kind
+mounts into the nodes (`extraMounts`). Its one entry makes containerd reach the test
+registry over plain HTTP; credentials still come from each pod's imagePullSecrets. This
+works alike for containerd 1.6 (the air-gapped node) and 2.x (kind's own node images),
+unlike the older `registry.mirrors` settings that containerd 2 dropped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pytest_kind import KindCluster
+
+from stsconf.access.cluster import run_tool
+from stsconf.access.registry import HOST_IN_CLUSTER
+
+HOSTS_DIR_IN_NODE = "/etc/containerd/certs.d"
+CONFIG_FILE = "kind-config.yaml"
+HOSTS_DIR = "containerd-certs.d"
+
+CONTAINERD_PATCH = f"""\
+[plugins."io.containerd.grpc.v1.cri".registry]
+  config_path = "{HOSTS_DIR_IN_NODE}"
+"""
+
+
+def hosts_toml(host: str) -> str:
+    """containerd's host settings for `host`: pull from it over plain HTTP. (containerd 1.6
+    takes the scheme from a [host."http://..."] entry, not from `server` alone.)"""
+    return f'[host."http://{host}"]\n  capabilities = ["pull", "resolve"]\n'
+
+
+def kind_config(hosts_dir: Path, nodes: int = 1) -> dict[str, Any]:
+    """One control-plane node (kind's default) and `nodes` - 1 workers, each node's
+    containerd reading `hosts_dir`."""
+    mount = {"hostPath": str(hosts_dir), "containerPath": HOSTS_DIR_IN_NODE, "readOnly": True}
+    roles = ["control-plane"] + ["worker"] * (nodes - 1)
+    return {
+        "kind": "Cluster",
+        "apiVersion": "kind.x-k8s.io/v1alpha4",
+        "containerdConfigPatches": [CONTAINERD_PATCH],
+        "nodes": [{"role": role, "extraMounts": [mount]} for role in roles],
+    }
+
+
+@dataclass(frozen=True)
+class KindConfigFiles:
+    config: Path
+    hosts_dir: Path
+
+    def remove(self) -> None:
+        self.config.unlink(missing_ok=True)
+        shutil.rmtree(self.hosts_dir, ignore_errors=True)
+
+
+def write_kind_config(directory: Path, nodes: int = 1) -> KindConfigFiles:
+    """Write the kind config (`nodes` nodes) and the host settings it mounts into
+    `directory`."""
+    directory = directory.resolve()
+    hosts_dir = directory / HOSTS_DIR
+    host_file = hosts_dir / HOST_IN_CLUSTER / "hosts.toml"
+    host_file.parent.mkdir(parents=True, exist_ok=True)
+    host_file.write_text(hosts_toml(HOST_IN_CLUSTER))
+    config = directory / CONFIG_FILE
+    config.write_text(yaml.safe_dump(kind_config(hosts_dir, nodes), sort_keys=False))
+    return KindConfigFiles(config, hosts_dir)
+
+
+def session_cluster(option: Any) -> Iterator[Any]:
+    """pytest-kind's kind_cluster with the suite's kind config: the same KindCluster, the
+    same options (--cluster-name, --keep-cluster, --kubeconfig, --kind-image, --kind-bin,
+    --kind-kubectl-bin), and --nodes. An existing cluster of that name is reused as it is."""
+    cluster = KindCluster(
+        option.cluster_name,
+        Path(option.kubeconfig) if option.kubeconfig else None,
+        image=option.kind_image,
+        kind_path=Path(option.kind_bin) if option.kind_bin else None,
+        kubectl_path=Path(option.kind_kubectl_bin) if option.kind_kubectl_bin else None,
+    )
+    files = write_kind_config(cluster.path, getattr(option, "nodes", 1))
+    try:
+        cluster.create(config_file=files.config)
+    except BaseException:
+        files.remove()
+        raise
+    yield cluster
+    if not option.keep_cluster:
+        cluster.delete()
+        files.remove()
+
+
+def nodes_without_registry_hosts(kind_bin: Path, cluster_name: str) -> list[str]:
+    """Nodes of the kind cluster whose containerd has no settings for the test registry
+    (a cluster created without the suite's kind config)."""
+    nodes = run_tool([str(kind_bin), "get", "nodes", "--name", cluster_name]).split()
+    host_file = f"{HOSTS_DIR_IN_NODE}/{HOST_IN_CLUSTER}/hosts.toml"
+    return [node for node in nodes if not _node_has_file(node, host_file)]
+
+
+def _node_has_file(node: str, path: str) -> bool:
+    done = subprocess.run(
+        ["docker", "exec", node, "test", "-f", path], capture_output=True, timeout=60, check=False
+    )
+    return done.returncode == 0

@@ -1,0 +1,82 @@
+"""What a claim made from a claim template must look like, as pure checks on API objects."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from kubernetes.utils import parse_quantity
+
+from stsconf.model.expectations import mismatch
+from stsconf.model.manifest import ClaimTemplate
+
+Obj = Mapping[str, Any]
+
+
+def claim_problems(
+    claim: Obj | None, template: ClaimTemplate, claim_name: str, pod: Obj
+) -> list[str]:
+    """Everything that differs from: the claim exists, is Bound with the template's size and
+    access modes, and is the claim the pod mounts under the template's volume name."""
+    if claim is None:
+        return [mismatch(claim_name, f"a claim for pod {pod['metadata']['name']}", "no such claim")]
+    status = claim.get("status") or {}
+    problems = []
+    if status.get("phase") != "Bound":
+        problems.append(mismatch(claim_name, "phase Bound", f"phase {status.get('phase')}"))
+    capacity = (status.get("capacity") or {}).get("storage")
+    if not capacity or parse_quantity(capacity) != parse_quantity(template.storage):
+        problems.append(
+            mismatch(claim_name, f"capacity {template.storage}", f"capacity {capacity}")
+        )
+    modes = tuple((claim.get("spec") or {}).get("accessModes") or ())
+    if sorted(modes) != sorted(template.access_modes):
+        problems.append(
+            mismatch(claim_name, f"access modes {list(template.access_modes)}", f"{list(modes)}")
+        )
+    mounted = mounted_claim(pod, template.name)
+    if mounted != claim_name:
+        problems.append(
+            mismatch(
+                f"pod {pod['metadata']['name']}",
+                f"volume {template.name} to use claim {claim_name}",
+                f"claim {mounted}" if mounted else "no claim behind that volume",
+            )
+        )
+    return problems
+
+
+def mounted_claim(pod: Obj, volume_name: str) -> str | None:
+    for volume in (pod.get("spec") or {}).get("volumes") or []:
+        if volume.get("name") == volume_name:
+            claim = volume.get("persistentVolumeClaim") or {}
+            return str(claim["claimName"]) if claim.get("claimName") else None
+    return None
+
+
+def awaiting_garbage_collection(claim: Obj, live_uids: Collection[str]) -> bool:
+    """True if the claim is owned by an object that no longer exists (so GC will delete it)."""
+    owners = (claim.get("metadata") or {}).get("ownerReferences") or []
+    return any(owner.get("uid") not in live_uids for owner in owners)
+
+
+def claim_kept(claim: Obj | None) -> bool:
+    return claim is not None and not (claim.get("metadata") or {}).get("deletionTimestamp")
+
+
+def describe_claim(name: str, claim: Obj | None) -> str:
+    if claim is None:
+        return f"{name} gone"
+    if (claim.get("metadata") or {}).get("deletionTimestamp"):
+        return f"{name} being deleted"
+    owners = [
+        f"{o.get('kind')}/{o.get('name')}"
+        for o in (claim.get("metadata") or {}).get("ownerReferences") or []
+    ]
+    phase = (claim.get("status") or {}).get("phase")
+    return f"{name} {phase}" + (f" owned by {', '.join(owners)}" if owners else "")
+
+
+def volume_released(volume: Obj | None) -> bool:
+    """A volume is released once it is deleted or no longer Bound to its claim."""
+    return volume is None or (volume.get("status") or {}).get("phase") in ("Released", "Available")

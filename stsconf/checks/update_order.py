@@ -1,0 +1,276 @@
+"""The rules a StatefulSet's updates follow, checked on recorded pod timelines.
+
+Pure functions over plain data, like the ordering rules in observe/timeline.py: a Timeline of
+pod watch events (each pod state carries its `controller-revision-hash`), StatefulSet status
+samples, and the revisions the test expects. Each returns the violations it finds, each saying
+what was expected and what was seen; tests/unit/test_update_order.py feeds them violating
+streams.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from stsconf.model.timeline import (
+    ADDED,
+    DELETED,
+    EXISTING,
+    OrderViolation,
+    PodEvent,
+    PodState,
+    Timeline,
+)
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One pod replaced during a timeline: the old one going, the new one coming and Ready."""
+
+    pod: str
+    going: PodEvent | None  # the first event with the old pod terminating or gone
+    added: PodEvent | None  # the replacement's ADDED event
+    ready: PodEvent | None  # the replacement's first Running-and-Ready event on `revision`
+
+
+@dataclass(frozen=True)
+class StatusSample:
+    """The StatefulSet's status as one watch event showed it."""
+
+    seconds: float
+    ready: int
+    available: int
+
+
+def replacement(timeline: Timeline, pod: str, revision: str) -> Replacement:
+    events = timeline.of(pod)
+    going = next((e for e in events if e.kind == DELETED or e.pod.terminating), None)
+    after_going = [e for e in events if going is not None and e.seq > going.seq]
+    added = next((e for e in after_going if e.kind == ADDED), None)
+    ready = next(
+        (
+            e
+            for e in after_going
+            if added is not None
+            and e.seq >= added.seq
+            and e.pod.running_and_ready
+            and e.pod.revision == revision
+        ),
+        None,
+    )
+    return Replacement(pod, going, added, ready)
+
+
+def replacement_violations(
+    timeline: Timeline, pods: Sequence[str], revision: str
+) -> list[OrderViolation]:
+    """Each of `pods` goes, comes back on `revision`, and becomes Running and Ready on it."""
+    violations = []
+    for pod in pods:
+        found = replacement(timeline, pod, revision)
+        if found.going is None:
+            violations.append(OrderViolation(pod, "to be replaced", "it never terminated"))
+        elif found.added is None:
+            violations.append(
+                OrderViolation(pod, "to be created again", "no ADDED event after it went")
+            )
+        elif found.added.pod.revision != revision:
+            violations.append(
+                OrderViolation(
+                    pod,
+                    f"to come back on revision {revision}",
+                    f"it came back on revision {found.added.pod.revision or '(none)'} "
+                    f"at event #{found.added.seq}",
+                )
+            )
+        elif found.ready is None:
+            last = timeline.of(pod)[-1].pod
+            violations.append(
+                OrderViolation(
+                    pod,
+                    f"to become Running and Ready on revision {revision}",
+                    f"last state {describe(last)}",
+                )
+            )
+    return violations
+
+
+def update_order_violations(
+    timeline: Timeline, pods_descending: Sequence[str], revision: str
+) -> list[OrderViolation]:
+    """A rolling update onto `revision`: `pods_descending` (highest ordinal first) are each
+    replaced onto it, one at a time, each only after the one above it is Running and Ready on
+    the new revision."""
+    violations = replacement_violations(timeline, pods_descending, revision)
+    for higher, lower in itertools.pairwise(pods_descending):
+        going = replacement(timeline, lower, revision).going
+        if going is None:
+            continue  # reported above
+        before = timeline.state_before(higher, going.seq)
+        if before is None or not before.running_and_ready or before.revision != revision:
+            violations.append(
+                OrderViolation(
+                    lower,
+                    f"to be replaced only after {higher} was Running and Ready on revision "
+                    f"{revision}",
+                    f"{lower} going at event #{going.seq} while {higher} was "
+                    f"{describe(before) if before else 'absent'}",
+                )
+            )
+    return violations
+
+
+def untouched_violations(timeline: Timeline, pods: Sequence[str], why: str) -> list[OrderViolation]:
+    """None of `pods` is deleted, marked for deletion or created during the timeline."""
+    violations = []
+    for pod in pods:
+        touched = next(
+            (e for e in timeline.of(pod) if e.kind in (ADDED, DELETED) or e.pod.terminating), None
+        )
+        if touched is not None:
+            what = {ADDED: "created", DELETED: "deleted"}.get(touched.kind, "marked for deletion")
+            violations.append(
+                OrderViolation(
+                    pod, f"to stay untouched ({why})", f"it was {what} at event #{touched.seq}"
+                )
+            )
+    return violations
+
+
+def revision_mismatches(
+    states: Mapping[str, PodState], expected: Mapping[str, str]
+) -> list[OrderViolation]:
+    """Each pod exists, Running and Ready, on the revision `expected` names for it."""
+    violations = []
+    for pod, revision in expected.items():
+        state = states.get(pod)
+        if state is None:
+            violations.append(
+                OrderViolation(pod, f"Running and Ready on revision {revision}", "no such pod")
+            )
+        elif state.revision != revision or not state.running_and_ready:
+            violations.append(
+                OrderViolation(pod, f"Running and Ready on revision {revision}", describe(state))
+            )
+    return violations
+
+
+def final_states(timeline: Timeline) -> dict[str, PodState]:
+    """The pods as the timeline last saw them (gone pods left out)."""
+    states: dict[str, PodState] = {}
+    for event in timeline.events:
+        if event.kind == DELETED:
+            states.pop(event.pod.name, None)
+        else:
+            states[event.pod.name] = event.pod
+    return states
+
+
+def min_ready_violations(
+    timeline: Timeline,
+    pods_descending: Sequence[str],
+    revision: str,
+    min_ready_seconds: float,
+    slack: float,
+) -> list[OrderViolation]:
+    """In a rolling update, each pod goes only `min_ready_seconds` after the pod above it
+    became Ready on the new revision (`slack`: the API's conditions have whole seconds)."""
+    violations = []
+    for higher, lower in itertools.pairwise(pods_descending):
+        ready = replacement(timeline, higher, revision).ready
+        going = replacement(timeline, lower, revision).going
+        if ready is None or going is None:
+            continue  # the update itself went wrong: update_order_violations says how
+        waited = going.seconds - ready.seconds
+        if waited < min_ready_seconds - slack:
+            violations.append(
+                OrderViolation(
+                    lower,
+                    f"to be replaced at least {min_ready_seconds:g}s (minReadySeconds) after "
+                    f"{higher} became Ready",
+                    f"{lower} going {waited:.2f}s after {higher} became Ready "
+                    f"(events #{ready.seq} and #{going.seq})",
+                )
+            )
+    return violations
+
+
+def availability_lag_violations(
+    ready_at: Mapping[str, float],
+    samples: Sequence[StatusSample],
+    replicas: int,
+    min_ready_seconds: float,
+    slack: float,
+) -> list[OrderViolation]:
+    """`status.availableReplicas` counts a pod only `min_ready_seconds` after it became Ready,
+    so it lags `readyReplicas`: the status shows fewer available than ready at some point, and
+    never all `replicas` available while a pod has been Ready for less than that."""
+    violations = []
+    for pod, since in sorted(ready_at.items(), key=lambda item: item[1]):
+        early = next(
+            (
+                s
+                for s in samples
+                if since <= s.seconds < since + min_ready_seconds - slack
+                and s.available >= replicas
+            ),
+            None,
+        )
+        if early is not None:
+            violations.append(
+                OrderViolation(
+                    "status.availableReplicas",
+                    f"to count {pod} only {min_ready_seconds:g}s (minReadySeconds) after it "
+                    f"became Ready",
+                    f"{early.available} available {early.seconds - since:.2f}s after {pod} "
+                    "became Ready",
+                )
+            )
+    if ready_at and not any(s.available < s.ready for s in samples):
+        violations.append(
+            OrderViolation(
+                "status.availableReplicas",
+                "to lag status.readyReplicas while a replaced pod was Ready for less than "
+                f"{min_ready_seconds:g}s",
+                f"availableReplicas never below readyReplicas in {len(samples)} status updates",
+            )
+        )
+    return violations
+
+
+def unavailable_peak(timeline: Timeline, pods: Sequence[str]) -> tuple[int, PodEvent | None]:
+    """The most of `pods` not Running and Ready (or absent) at once after the initial list,
+    and the event that brought it about."""
+    states: dict[str, PodState | None] = dict.fromkeys(pods)
+    peak, at = 0, None
+    for event in timeline.events:
+        if event.pod.name not in states:
+            continue
+        states[event.pod.name] = None if event.kind == DELETED else event.pod
+        if event.kind == EXISTING:
+            continue
+        down = sum(1 for state in states.values() if state is None or not state.running_and_ready)
+        if down > peak:
+            peak, at = down, event
+    return peak, at
+
+
+def max_unavailable_violations(
+    timeline: Timeline, pods: Sequence[str], max_unavailable: int
+) -> list[OrderViolation]:
+    """Never more than `max_unavailable` of `pods` unavailable at once."""
+    peak, at = unavailable_peak(timeline, pods)
+    if peak <= max_unavailable or at is None:
+        return []
+    return [
+        OrderViolation(
+            "the update",
+            f"at most {max_unavailable} pods unavailable at once (maxUnavailable)",
+            f"{peak} unavailable after event #{at.seq} ({at.kind} {at.pod.name})",
+        )
+    ]
+
+
+def describe(state: PodState) -> str:
+    return f"{state.describe()} on revision {state.revision or '(none)'}"

@@ -1,0 +1,252 @@
+"""Who owns a StatefulSet's pods: deleting the set while orphaning them, creating it again to
+adopt them, and releasing one pod by changing its labels.
+
+Operations are small functions on the API; the checks are pure functions over the objects as
+the API serialises them (plain dicts), so they can be fed violating data in unit tests.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from kubernetes import client
+
+from stsconf.access import rest
+from stsconf.access.rest import REQUEST_TIMEOUT, Kube
+from stsconf.checks import storage
+from stsconf.model.expectations import mismatch
+from stsconf.model.manifest import Manifest
+from stsconf.model.timeline import ADDED, Timeline, pod_state_from_object
+from stsconf.observe import wait
+from stsconf.observe.watching import Recorder
+
+Obj = Mapping[str, Any]
+MERGE_PATCH = "application/merge-patch+json"
+RELEASED = "stsconf-released"  # a label value no selector of a manifest uses
+
+
+# Reading owner references
+
+
+def controller_of(obj: Obj) -> Obj | None:
+    """The owner reference marked as controller, or None."""
+    owners = (obj.get("metadata") or {}).get("ownerReferences") or []
+    return next((owner for owner in owners if owner.get("controller")), None)
+
+
+def describe_controller(obj: Obj) -> str:
+    owner = controller_of(obj)
+    if owner is None:
+        return "no controller"
+    return f"controlled by {owner.get('kind')}/{owner.get('name')} uid={str(owner.get('uid'))[:8]}"
+
+
+def uids(objects: Mapping[str, Obj | None]) -> dict[str, str]:
+    return {name: str(obj["metadata"]["uid"]) for name, obj in objects.items() if obj}
+
+
+# Operations
+
+
+def delete_orphaning(
+    kube: Kube, name: str, namespace: str, timeout: float, diagnose: Callable[[], str] = str
+) -> None:
+    """Delete the StatefulSet with propagation Orphan and wait until it is gone (by then the
+    garbage collector has taken its owner reference off every dependent)."""
+    with Recorder(
+        kube.apps.list_namespaced_stateful_set,
+        namespace=namespace,
+        field_selector=f"metadata.name={name}",
+    ) as recorder:
+        kube.apps.delete_namespaced_stateful_set(
+            name, namespace, propagation_policy="Orphan", _request_timeout=REQUEST_TIMEOUT
+        )
+        wait.wait_on_watch(
+            recorder,
+            lambda sets: name not in sets,
+            expected=f"StatefulSet {name} gone after deleting it with propagation Orphan",
+            seen=lambda sets: (
+                f"StatefulSet {name} still there, finalizers "
+                f"{(sets.get(name) or {}).get('metadata', {}).get('finalizers')}"
+            ),
+            timeout=timeout,
+            diagnose=diagnose,
+        )
+
+
+def create_statefulset(kube: Kube, manifest: Manifest, namespace: str) -> dict[str, Any]:
+    """Create the manifest's StatefulSet (only it: its Service is still there); return it."""
+    body = copy.deepcopy(manifest.statefulset)
+    body.get("metadata", {}).pop("namespace", None)
+    return rest.raw(
+        kube.apps.create_namespaced_stateful_set,
+        namespace,
+        client.V1StatefulSet.model_validate(body),
+    )
+
+
+def ensure_statefulset(kube: Kube, manifest: Manifest, namespace: str) -> None:
+    """Create the manifest's StatefulSet again if it is missing (after a failed test)."""
+    name = manifest.statefulset_name
+    if rest.read_or_none(kube.apps.read_namespaced_stateful_set, name, namespace) is None:
+        create_statefulset(kube, manifest, namespace)
+
+
+def unmatching_labels(selector: Obj) -> dict[str, str | None]:
+    """A label change that makes a pod stop matching `selector` (a LabelSelector): a merge
+    patch of metadata.labels, None removing a label."""
+    match_labels = selector.get("matchLabels") or {}
+    if match_labels:
+        key = sorted(match_labels)[0]
+        return {key: RELEASED}
+    expression = (selector.get("matchExpressions") or [{}])[0]
+    key, operator = expression.get("key", ""), expression.get("operator")
+    if operator == "Exists":
+        return {key: None}
+    if operator == "NotIn":
+        return {key: (expression.get("values") or [RELEASED])[0]}
+    return {key: RELEASED}  # In (RELEASED is in no list) and DoesNotExist
+
+
+def restoring_labels(labels_before: Obj, change: Obj) -> dict[str, str | None]:
+    """The merge patch that undoes `change` on a pod whose labels were `labels_before`."""
+    return {key: labels_before.get(key) for key in change}
+
+
+def patch_pod_labels(kube: Kube, pod: str, namespace: str, labels: Obj) -> None:
+    kube.core.patch_namespaced_pod(
+        pod,
+        namespace,
+        {"metadata": {"labels": dict(labels)}},
+        _content_type=MERGE_PATCH,
+        _request_timeout=REQUEST_TIMEOUT,
+    )
+
+
+def wait_controller(
+    recorder: Recorder,
+    pods: Sequence[str],
+    controller_uid: str | None,
+    timeout: float,
+    diagnose: Callable[[], str] = str,
+) -> None:
+    """Wait until each of `pods` is controlled by `controller_uid` (None: by nothing)."""
+    wanted = "no controller" if controller_uid is None else f"controller uid {controller_uid}"
+
+    def controlled(objects: wait.Objects) -> bool:
+        return all(
+            pod in objects and (controller_of(objects[pod]) or {}).get("uid") == controller_uid
+            for pod in pods
+        )
+
+    wait.wait_on_watch(
+        recorder,
+        controlled,
+        expected=f"pods {', '.join(pods)} with {wanted}",
+        seen=lambda objects: "; ".join(
+            f"{pod} {describe_controller(objects[pod])}" if pod in objects else f"{pod} gone"
+            for pod in pods
+        ),
+        timeout=timeout,
+        diagnose=diagnose,
+    )
+
+
+# Checks
+
+
+def orphaned_problems(uids_before: Mapping[str, str], pods_after: Mapping[str, Obj]) -> list[str]:
+    """Each pod the deleted StatefulSet had is still there: the same pod (uid), not being
+    deleted, Running and Ready, and controlled by nothing."""
+    problems = []
+    for name, uid in uids_before.items():
+        pod = pods_after.get(name)
+        if pod is None:
+            problems.append(mismatch(name, "to outlive its StatefulSet (orphaned)", "pod gone"))
+            continue
+        state = pod_state_from_object(pod)
+        if state.uid != uid:
+            problems.append(mismatch(name, f"the same pod uid={uid}", f"a new pod uid={state.uid}"))
+        if not state.running_and_ready:
+            problems.append(mismatch(name, "Running and Ready", state.describe()))
+        if controller_of(pod) is not None:
+            problems.append(mismatch(name, "no controller", describe_controller(pod)))
+    return problems
+
+
+def adopted_problems(
+    uids_before: Mapping[str, str], pods_after: Mapping[str, Obj], statefulset_uid: str
+) -> list[str]:
+    """Each pod is the same pod as before (not recreated), now controlled by the StatefulSet
+    with uid `statefulset_uid`."""
+    problems = []
+    for name, uid in uids_before.items():
+        pod = pods_after.get(name)
+        if pod is None:
+            problems.append(mismatch(name, f"adopted (uid={uid})", "pod gone"))
+            continue
+        if pod["metadata"]["uid"] != uid:
+            problems.append(
+                mismatch(
+                    name,
+                    f"adopted as it was (uid={uid})",
+                    f"recreated (uid={pod['metadata']['uid']})",
+                )
+            )
+        owner = controller_of(pod) or {}
+        if owner.get("uid") != statefulset_uid or owner.get("kind") != "StatefulSet":
+            problems.append(
+                mismatch(
+                    name,
+                    f"controlled by StatefulSet uid={statefulset_uid}",
+                    describe_controller(pod),
+                )
+            )
+    return problems
+
+
+def released_problems(name: str, uid: str, pod_after: Obj | None) -> list[str]:
+    """A pod whose labels no longer match is released: the same pod, not deleted, and no
+    longer controlled."""
+    if pod_after is None:
+        return [mismatch(name, "released and left running", "pod gone")]
+    problems = []
+    state = pod_state_from_object(pod_after)
+    if state.uid != uid or state.terminating:
+        problems.append(
+            mismatch(
+                name, f"the same pod uid={uid}, not deleted", f"uid={state.uid} {state.describe()}"
+            )
+        )
+    if controller_of(pod_after) is not None:
+        problems.append(mismatch(name, "released (no controller)", describe_controller(pod_after)))
+    return problems
+
+
+def claims_kept_problems(
+    uids_before: Mapping[str, str], claims_after: Mapping[str, Obj | None]
+) -> list[str]:
+    """Each claim is the same claim as before and not being deleted."""
+    problems = []
+    for name, uid in uids_before.items():
+        claim = claims_after.get(name)
+        if not storage.claim_kept(claim):
+            problems.append(mismatch(name, "claim kept", storage.describe_claim(name, claim)))
+        elif (claim or {})["metadata"]["uid"] != uid:
+            problems.append(mismatch(name, f"the same claim uid={uid}", "a new claim"))
+    return problems
+
+
+def created_pod_problems(timeline: Timeline) -> list[str]:
+    """No pod was created: adopting takes the pods as they are."""
+    return [
+        mismatch(
+            event.pod.name,
+            "no pod created while adopting",
+            f"created at event #{event.seq} (uid={event.pod.uid})",
+        )
+        for event in timeline.events
+        if event.kind == ADDED
+    ]
