@@ -68,6 +68,7 @@ class SuiteRun:
     returncode: int
     output: str
     outcomes: dict[str, Outcome]
+    report: Path  # its HTML report (absent when the run broke off before writing it)
 
     def failed(self) -> set[str]:
         return {name for name, o in self.outcomes.items() if o.result == "failed"}
@@ -143,7 +144,7 @@ def run_suite(
         returncode, output = -1, f"suite did not finish within {timeout:.0f}s: {error.stdout!r}"
     junit = out_dir / "junit.xml"
     outcomes = read_junit(junit.read_text()) if junit.exists() else {}
-    return SuiteRun(tuple(command), returncode, output, outcomes)
+    return SuiteRun(tuple(command), returncode, output, outcomes, out_dir / "report.html")
 
 
 def read_junit(text: str) -> dict[str, Outcome]:

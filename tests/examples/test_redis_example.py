@@ -60,7 +60,6 @@ class Variant:
 class TimedRun:
     run: SuiteRun
     seconds: float
-    report: Path
 
     def context(self) -> str:
         return f"\n--- suite output ({' '.join(self.run.command)}) ---\n{self.run.output[-6000:]}"
@@ -127,7 +126,7 @@ def write_variant(variant: Variant, directory: Path) -> Path:
 def timed_run(manifest: Path, out_dir: Path, options: list[str]) -> TimedRun:
     started = time.monotonic()
     run = run_suite(manifest, out_dir, options, RUN_TIMEOUT)
-    return TimedRun(run, time.monotonic() - started, out_dir / "report.html")
+    return TimedRun(run, time.monotonic() - started)
 
 
 def redis_image(settings: Settings) -> str:
@@ -175,7 +174,7 @@ def finished(
     observe.text(
         "the suite run",
         f"{' '.join(timed.run.command)}\n"
-        f"exit code {timed.run.returncode} after {timed.seconds:.0f}s; report {timed.report}",
+        f"exit code {timed.run.returncode} after {timed.seconds:.0f}s; report {timed.run.report}",
     )
     assert timed.run.returncode != -1, f"expected the run to finish; it did not{timed.context()}"
     return timed
@@ -200,7 +199,7 @@ def test_redis_example_keeps_every_promise(
         f"expected every property to pass; saw {sorted(PROPERTIES - passed)} not pass"
         f"{timed.context()}"
     )
-    report = timed.report.read_text()
+    report = timed.run.report.read_text()
 
     stored = table_with(report_tables(report, "test_data_survives_pod_deletion"), "written with")
     assert [row["pod"] for row in stored] == ["redis-0", "redis-1"], stored
@@ -238,7 +237,7 @@ def test_redis_with_sidecar_and_init_container_keeps_every_promise(
         f"expected every property to pass; saw {sorted(PROPERTIES - passed)} not pass"
         f"{timed.context()}"
     )
-    applied = manifest_applied(timed.report.read_text())
+    applied = manifest_applied(timed.run.report.read_text())
     kinds = [document["kind"] for document in applied]
     assert kinds.index("ConfigMap") < kinds.index("StatefulSet"), kinds
     assert kinds.index("ServiceAccount") < kinds.index("StatefulSet"), kinds

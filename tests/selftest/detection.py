@@ -6,11 +6,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from stsconf.plugin import Cluster, Settings
-from stsconf.selftest import CORE_PROPERTIES, SuiteRun, only, same_cluster_options
+from stsconf.selftest import (
+    CONFORMANCE,
+    CORE_PROPERTIES,
+    SuiteRun,
+    only,
+    same_cluster_options,
+)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """A suite run a self-test needs: started in the package's pool (see conftest.py)."""
+
+    manifest: Path | None  # None: the manifest of this run
+    options: tuple[str, ...]
+    target: Path = CONFORMANCE
+    expected_seconds: float = 60.0  # roughly; the longest runs start first
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,22 @@
 """The suite is sensitive: each broken manifest makes exactly the affected properties fail.
 
 Each self-test runs the conformance suite in a subprocess against the same cluster (through
-its kubeconfig), in its own namespace; the selected runs go on in parallel.
+its kubeconfig), in its own namespace; the selected runs go on in parallel (conftest.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
-from stsconf.plugin import Cluster, Settings
-from stsconf.selftest import DATA_LOSS_PROPERTIES, SuiteRun, run_suite
-from tests.selftest.detection import Violation, assert_detects, suite_options
+from stsconf.selftest import DATA_LOSS_PROPERTIES, SuiteRun
+from tests.selftest.detection import PlannedRun, Violation, assert_detects
 
 pytestmark = pytest.mark.selftest
 
 MANIFESTS = Path(__file__).resolve().parent / "manifests"
-RUN_TIMEOUT = 900.0
 
 
 UPDATE_PROPERTIES = frozenset({
@@ -67,37 +64,14 @@ VIOLATIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def suite_runs(
-    request: pytest.FixtureRequest,
-    cluster: Cluster,
-    settings: Settings,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[dict[str, Future[SuiteRun]]]:
-    """Start one suite run per selected self-test, a few at a time, all on this cluster."""
-    selected = [
-        item.name.removeprefix("test_detects_")
-        for item in request.session.items
-        if item.name.startswith("test_detects_")
-    ]
-    extra = suite_options(request, cluster, settings)
-    workers = max(1, request.config.getoption("selftest_workers"))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield {
-            name: pool.submit(
-                run_suite,
-                MANIFESTS / VIOLATIONS[name].manifest,
-                tmp_path_factory.mktemp(name),
-                [*extra, *VIOLATIONS[name].options()],
-                RUN_TIMEOUT,
-            )
-            for name in selected
-            if name in VIOLATIONS
-        }
+RUNS = {
+    f"test_detects_{name}": PlannedRun(MANIFESTS / violation.manifest, tuple(violation.options()))
+    for name, violation in VIOLATIONS.items()
+}
 
 
 def assert_detects_violation(runs: dict[str, Future[SuiteRun]], violation: str) -> None:
-    assert_detects(runs[violation].result(), VIOLATIONS[violation])
+    assert_detects(runs[f"test_detects_{violation}"].result(), VIOLATIONS[violation])
 
 
 def test_detects_parallel_pod_management(suite_runs: dict[str, Future[SuiteRun]]) -> None:

@@ -8,38 +8,35 @@ seed so the same sequences are drawn every time.
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from concurrent.futures import Future
 
 import pytest
 
-from stsconf.plugin import Cluster, Settings
+from stsconf.plugin import Settings
 from stsconf.report.observations import Observations
-from stsconf.selftest import LIFECYCLE, report_tables, run_suite
-from tests.selftest.detection import suite_options
+from stsconf.selftest import LIFECYCLE, SuiteRun, report_tables
+from tests.selftest.detection import PlannedRun
 
 pytestmark = pytest.mark.selftest
 
 SEED = "3"  # draws the fault within the budget below
 BUDGET = ["--lifecycle-examples=6", "--lifecycle-steps=2", "--lifecycle-fault=delete-claim"]
-RUN_TIMEOUT = 900.0
+RUNS = {
+    "test_lifecycle_finds_and_shrinks_an_injected_fault": PlannedRun(
+        None, (f"--hypothesis-seed={SEED}", *BUDGET), LIFECYCLE, expected_seconds=350.0
+    )
+}
 MAX_SHRUNK_STEPS = 3
 
 
 def test_lifecycle_finds_and_shrinks_an_injected_fault(
-    request: pytest.FixtureRequest,
-    cluster: Cluster,
     settings: Settings,
-    tmp_path: Path,
+    suite_runs: dict[str, Future[SuiteRun]],
     observe: Observations,
 ) -> None:
     if not settings.manifest.claim_templates:
         pytest.skip("the injected fault deletes a claim: the manifest has no claim templates")
-    options = [
-        *suite_options(request, cluster, settings),
-        f"--hypothesis-seed={SEED}",
-        *BUDGET,
-    ]
-    run = run_suite(settings.manifest.path, tmp_path, options, RUN_TIMEOUT, target=LIFECYCLE)
+    run = suite_runs["test_lifecycle_finds_and_shrinks_an_injected_fault"].result()
     context = f"\n--- suite output ({' '.join(run.command)}) ---\n{run.output[-6000:]}"
     outcome = run.outcomes.get("test_lifecycle")
     assert outcome is not None, f"expected the lifecycle test to run{context}"
@@ -55,7 +52,7 @@ def test_lifecycle_finds_and_shrinks_an_injected_fault(
     assert re.search(r"kubectl -n \S+ delete pvc \S+", outcome.text), outcome.text
     assert "--hypothesis-seed=" in run.output, f"expected the seed to replay it{context}"
 
-    report = (tmp_path / "report.html").read_text()
+    report = run.report.read_text()
     tables = report_tables(report, "test_lifecycle")
     by_hand = [t for t in tables if t and "by hand" in t[0]]
     assert by_hand, f"expected the steps and their kubectl commands in the report{context}"
