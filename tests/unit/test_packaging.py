@@ -95,6 +95,16 @@ def test_every_package_the_installed_code_imports_is_a_declared_dependency() -> 
     assert not missing, f"imported by the wheel's code, not in pyproject's dependencies: {missing}"
 
 
+def test_the_wheel_carries_every_folder_of_the_package() -> None:
+    listed = set(tomllib.loads(PYPROJECT.read_text())["tool"]["setuptools"]["packages"])
+    package = resources.CHECKOUT / "stsconf"
+    folders = {
+        ".".join(init.parent.relative_to(package.parent).parts)
+        for init in package.rglob("__init__.py")
+    }
+    assert folders <= listed, f"not in pyproject's [tool.setuptools] packages: {folders - listed}"
+
+
 def imported_top_level(path: Path) -> set[str]:
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
