@@ -105,12 +105,17 @@ class OrderViolation:
         return f"{self.pod}: expected {self.expected}; saw {self.seen}"
 
 
+def condition_true(obj: Mapping[str, Any], kind: str) -> bool:
+    """The object's (pod's, node's) status condition of this type is "True"."""
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == kind and c.get("status") == "True" for c in conditions)
+
+
 def pod_state_from_object(obj: Mapping[str, Any]) -> PodState:
     """Build a PodState from a pod as the API serialises it (camelCase dict)."""
     metadata = obj.get("metadata") or {}
     status = obj.get("status") or {}
-    conditions = status.get("conditions") or []
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    ready = condition_true(obj, "Ready")
     return PodState(
         name=metadata.get("name", ""),
         uid=metadata.get("uid", ""),

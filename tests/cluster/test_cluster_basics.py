@@ -16,6 +16,7 @@ from kubernetes import client
 
 from stsconf.access import rest
 from stsconf.model.expectations import expect
+from stsconf.model.timeline import condition_true
 from stsconf.observe import wait
 from stsconf.observe.probe import Probe
 from stsconf.observe.watching import Recorder
@@ -28,11 +29,6 @@ MEMBER = "member-0"
 MEMBERS = "members"
 CLAIM = "basics-claim"
 GREETING = "cluster-basics: member started"
-
-
-def condition_true(obj: dict[str, Any], kind: str) -> bool:
-    conditions = (obj.get("status") or {}).get("conditions") or []
-    return any(c["type"] == kind and c["status"] == "True" for c in conditions)
 
 
 def describe_nodes(nodes: wait.Objects) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from stsconf.access import rest
 from stsconf.access.namespaces import SUITE
 from stsconf.access.rest import Kube
+from stsconf.model.timeline import condition_true
 from stsconf.observe.watching import Recorder
 
 Obj = dict[str, Any]
@@ -58,12 +59,7 @@ class ForceDeletingAutomation:
         meta = pod["metadata"]
         self._handled.add(meta["uid"])
         node = (pod.get("spec") or {}).get("nodeName")
-        if not node or node_ready(rest.raw(self.kube.core.read_node, node)):
+        if not node or condition_true(rest.raw(self.kube.core.read_node, node), "Ready"):
             return
         rest.delete_pod(self.kube, meta["name"], meta["namespace"], grace_seconds=0)
         self.deleted.append(f"{meta['namespace']}/{meta['name']} ({meta['uid'][:8]})")
-
-
-def node_ready(node: Obj) -> bool:
-    conditions = (node.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
