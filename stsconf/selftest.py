@@ -18,7 +18,7 @@ from stsconf.access import resources
 from stsconf.report.matrix import FORM_PROPERTY
 
 if TYPE_CHECKING:
-    from stsconf.plugin import Settings
+    from stsconf.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 CONFORMANCE = resources.CONFORMANCE  # tests/conformance, or its copy in the installed package

@@ -16,13 +16,14 @@ import pytest
 from kubernetes import client
 
 from stsconf.access import rest
+from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import expect
 from stsconf.observe import wait
 from stsconf.observe.dns import nslookup_ipv4_answers
 from stsconf.observe.placement import volume_node
 from stsconf.observe.watching import Recorder
-from stsconf.plugin import Cluster, Settings
 from stsconf.report.observations import Observations
+from stsconf.settings import Settings
 
 pytestmark = pytest.mark.cluster
 

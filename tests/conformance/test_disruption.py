@@ -18,13 +18,14 @@ import pytest
 
 from stsconf.access import rest
 from stsconf.checks.node_loss import return_violations
+from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import expect, expect_none
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import identity_overlaps
 from stsconf.observe import placement, wait
 from stsconf.observe.probe import Probe
-from stsconf.plugin import Cluster, Settings
 from stsconf.report.observations import Observations
+from stsconf.settings import Settings
 from stsconf.workload import disruption
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 from stsconf.workload.variants import with_statefulset

@@ -22,6 +22,7 @@ from stsconf.checks.pod_management import (
 )
 from stsconf.checks.retention import Owner
 from stsconf.checks.storage import describe_claim
+from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import expect, expect_none, mismatch
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import (
@@ -33,8 +34,8 @@ from stsconf.model.timeline import (
 from stsconf.observe import wait
 from stsconf.observe.dataprobe import Stored
 from stsconf.observe.watching import Recorder
-from stsconf.plugin import Cluster, Settings
 from stsconf.report.observations import Observations
+from stsconf.settings import Settings
 from stsconf.workload import updates
 from stsconf.workload.readiness_gate import gated, hold_unready, release_until_ready, set_healthy
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline

@@ -23,8 +23,8 @@ from stsconf.model.timeline import (
 from stsconf.observe import wait
 from stsconf.observe.dataprobe import ProbeRun, Stored, own_data_problems, printed
 from stsconf.observe.probe import Probe
-from stsconf.plugin import Settings
 from stsconf.report.observations import Observations
+from stsconf.settings import Settings
 from stsconf.workload.statefulset import StatefulSetUnderTest
 
 pytestmark = pytest.mark.conformance

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from stsconf.plugin import Cluster, Settings
+from stsconf.cluster_fixture import Cluster
 from stsconf.selftest import (
     CONFORMANCE,
     CORE_PROPERTIES,
@@ -18,6 +18,7 @@ from stsconf.selftest import (
     only,
     same_cluster_options,
 )
+from stsconf.settings import Settings
 
 
 @dataclass(frozen=True)
