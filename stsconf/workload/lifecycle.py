@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
 from stsconf.checks.lifecycle_model import ROLLING_UPDATE, Model
 from stsconf.checks.update_order import update_order_violations
 from stsconf.model.timeline import (
@@ -25,7 +25,6 @@ from stsconf.model.timeline import (
     ordered_creation_violations,
     ordered_deletion_violations,
 )
-from stsconf.observe import wait
 from stsconf.observe.dataprobe import VALUE_VARIABLE
 from stsconf.observe.probe import Probe
 from stsconf.workload import updates

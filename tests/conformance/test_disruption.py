@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
 from stsconf.checks.node_loss import return_violations
 from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import expect, expect_none
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import identity_overlaps
-from stsconf.observe import placement, wait
+from stsconf.observe import placement
 from stsconf.observe.probe import Probe
 from stsconf.report.observations import Observations
 from stsconf.settings import Settings

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
+from stsconf.access.watching import Recorder
 from stsconf.checks import retention
 from stsconf.checks.declared import DELETE, PARALLEL, Form
 from stsconf.checks.pod_management import (
@@ -31,9 +32,7 @@ from stsconf.model.timeline import (
     ordered_deletion_violations,
     pod_state_from_object,
 )
-from stsconf.observe import wait
 from stsconf.observe.dataprobe import Stored
-from stsconf.observe.watching import Recorder
 from stsconf.report.observations import Observations
 from stsconf.settings import Settings
 from stsconf.workload import updates

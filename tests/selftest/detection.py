@@ -11,13 +11,7 @@ from pathlib import Path
 import pytest
 
 from stsconf.cluster_fixture import Cluster
-from stsconf.selftest import (
-    CONFORMANCE,
-    CORE_PROPERTIES,
-    SuiteRun,
-    only,
-    same_cluster_options,
-)
+from stsconf.selftest import CONFORMANCE, CORE_PROPERTIES, SuiteRun, only, same_cluster_options
 from stsconf.settings import Settings
 
 
