@@ -17,6 +17,7 @@ import pytest
 from stsconf.access import rest, wait
 from stsconf.access.watching import Recorder
 from stsconf.checks import storage
+from stsconf.checks.data import own_data_problems
 from stsconf.checks.update_order import (
     StatusSample,
     availability_lag_violations,
@@ -30,9 +31,8 @@ from stsconf.checks.update_order import (
     untouched_violations,
     update_order_violations,
 )
-from stsconf.model.expectations import expect, expect_none, mismatch
+from stsconf.model.expectations import expect, expect_none
 from stsconf.model.timeline import Timeline, pod_state_from_object
-from stsconf.observe.dataprobe import own_data_problems, printed
 from stsconf.report.matrix import FORM_PROPERTY
 from stsconf.report.observations import Observations
 from stsconf.workload import updates
@@ -79,18 +79,13 @@ def test_rolling_update_order(web: StatefulSetUnderTest, observe: Observations) 
     ]
     claims_after = _claims(web, pods)
     observe.table("claims before and after the update", _claim_rows(claims_before, claims_after))
-    problems += [
-        mismatch(f"{pod} volume {volume}", f"claim {before}", f"claim {claims_after[pod][volume]}")
-        for pod, by_volume in claims_before.items()
-        for volume, before in by_volume.items()
-        if claims_after[pod][volume] != before
-    ]
+    problems += storage.same_claims_problems(claims_before, claims_after)
     if keeps_data:
         reads = {pod: web.read_data(pod) for pod in pods}
         observe.table(
             "data stored before the update and read after it",
             [
-                {"pod": p, "value stored": v, "read after": printed(reads[p])}
+                {"pod": p, "value stored": v, "read after": reads[p].printed()}
                 for p, v in written.items()
             ],
         )
