@@ -22,8 +22,9 @@ from stsconf.checks.lifecycle import (
     settled_pod_problems,
     transition_problems,
 )
-from stsconf.checks.lifecycle_model import ROLLING_UPDATE, Model
+from stsconf.checks.lifecycle_model import Model
 from stsconf.model.dataprobe import VALUE_VARIABLE
+from stsconf.model.policies import ROLLING_UPDATE
 from stsconf.model.timeline import Timeline
 from stsconf.observe.probe import Probe
 from stsconf.workload import updates
@@ -58,7 +59,7 @@ class Lifecycle:
     @property
     def keeps_data(self) -> bool:
         """The data probe applies: claim templates, or a declared probe."""
-        return self.web.manifest.storage_not_applicable is None
+        return self.web.manifest.policies.keeps_data
 
     @property
     def kubectl(self) -> str:

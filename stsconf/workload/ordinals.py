@@ -12,12 +12,6 @@ Obj = Mapping[str, Any]
 MERGE_PATCH = "application/merge-patch+json"
 
 
-def declared_start(manifest: Manifest) -> int | None:
-    """The manifest's own spec.ordinals.start, or None when it declares no ordinals."""
-    ordinals = manifest.statefulset["spec"].get("ordinals")
-    return manifest.start_ordinal if ordinals else None
-
-
 def pod_names_from(manifest: Manifest, start: int, replicas: int) -> list[str]:
     return [manifest.pod_name(start + i) for i in range(replicas)]
 

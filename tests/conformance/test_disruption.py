@@ -160,7 +160,7 @@ def test_node_restart_keeps_pods(
         )
         timeline = pod_timeline(recorder)
     observe.timeline(f"pods while node {node} restarted", timeline)
-    ordered = web.manifest.statefulset["spec"].get("podManagementPolicy") != "Parallel"
+    ordered = web.manifest.policies.ordered
     expect_none(return_violations(timeline, names, ordered), "pods returning after the restart")
     probe = Probe(cluster.kube, own_namespace, settings.probe_image)
     probe.start(settings.timeouts.pods)

@@ -14,7 +14,6 @@ import pytest
 
 from stsconf.access import rest, wait
 from stsconf.access.watching import Recorder
-from stsconf.checks.declared import declared_forms
 from stsconf.checks.failed_pod import failed_uids, recreation_problems, uids_in_order
 from stsconf.checks.identity import (
     POD_INDEX_LABEL,
@@ -35,6 +34,7 @@ from stsconf.checks.ownership import (
 )
 from stsconf.checks.scale_subresource import scale_problems
 from stsconf.model.expectations import expect_none
+from stsconf.model.policies import DeclaredPolicies
 from stsconf.model.timeline import Timeline
 from stsconf.observe.probe import Probe
 from stsconf.report.observations import Observations
@@ -54,8 +54,8 @@ def as_declared(web: StatefulSetUnderTest) -> None:
     kube, manifest = web.kube, web.manifest
     ownership.ensure_statefulset(kube, manifest, web.namespace)
     live = rest.raw(kube.apps.read_namespaced_stateful_set, web.name, web.namespace)
-    declared = ordinals.declared_start(manifest)
-    if (live["spec"].get("ordinals") or {}).get("start") != declared:
+    declared = manifest.policies.start_ordinal
+    if DeclaredPolicies.of(live).start_ordinal != declared:
         ordinals.set_start_ordinal(kube, web.name, web.namespace, declared)
     web.ensure_replicas(manifest.replicas)
 
@@ -331,7 +331,7 @@ def test_orphan_and_adopt(web: StatefulSetUnderTest, observe: Observations) -> N
     problems = adopted_problems(
         {n: pods_before[n] for n in members}, adopted, adopter_uid
     ) + created_pod_problems(timeline)
-    if declared_forms(manifest.statefulset).ordered:
+    if manifest.policies.ordered:
         problems += [str(v) for v in ordered_deletion_violations(timeline, condemned[::-1])]
     expect_none(problems, "adoption by a new StatefulSet with the same selector")
 

@@ -17,7 +17,7 @@ from stsconf.access import rest, wait
 from stsconf.access.watching import Recorder
 from stsconf.checks import retention
 from stsconf.checks.data import still_there_problems
-from stsconf.checks.declared import DELETE, PARALLEL, Form
+from stsconf.checks.declared import Form
 from stsconf.checks.ordering import ordered_creation_violations, ordered_deletion_violations
 from stsconf.checks.pod_management import (
     all_gone_violations,
@@ -29,6 +29,7 @@ from stsconf.checks.storage import describe_claim
 from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import expect, expect_none
 from stsconf.model.manifest import Manifest
+from stsconf.model.policies import DELETE, PARALLEL
 from stsconf.model.timeline import Timeline, pod_state_from_object
 from stsconf.report.observations import Observations
 from stsconf.settings import Settings

@@ -15,7 +15,7 @@ from stsconf.checks.identity import (
 from stsconf.checks.ordinals import ordinal_range_problems
 from stsconf.model.manifest import load_manifest
 from stsconf.workload.identity import one_pod_service
-from stsconf.workload.ordinals import declared_start, pod_names_from
+from stsconf.workload.ordinals import pod_names_from
 
 WEB = Path(__file__).resolve().parents[2] / "manifests" / "web.yaml"
 
@@ -101,7 +101,7 @@ def test_one_pod_service_selects_by_pod_name_label_on_the_manifest_ports() -> No
 def test_pods_of_an_ordinal_range() -> None:
     manifest = load_manifest(WEB)
     assert pod_names_from(manifest, 3, 2) == ["web-3", "web-4"]
-    assert declared_start(manifest) is None
+    assert manifest.policies.start_ordinal is None
 
 
 def test_exact_range_with_kept_pods_passes() -> None:

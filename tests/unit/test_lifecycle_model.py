@@ -8,14 +8,15 @@ from stsconf.checks.lifecycle import (
     settled_pod_problems,
     transition_problems,
 )
-from stsconf.checks.lifecycle_model import ON_DELETE, Model, Policies
+from stsconf.checks.lifecycle_model import Model
 from stsconf.checks.ordering import identity_overlaps
 from stsconf.model.dataprobe import ProbeRun
 from stsconf.model.exec_result import ExecResult
+from stsconf.model.policies import ON_DELETE, DeclaredPolicies
 from stsconf.model.timeline import ADDED, DELETED, EXISTING, MODIFIED, PodEvent, PodState, Timeline
 
-RETAIN = Policies()
-DELETE_WHEN_SCALED = Policies(delete_claims_when_scaled=True)
+RETAIN = DeclaredPolicies(has_claim_templates=True)
+DELETE_WHEN_SCALED = DeclaredPolicies(when_scaled="Delete", has_claim_templates=True)
 
 
 def test_scaling_adds_and_removes_the_highest_ordinals() -> None:
@@ -56,7 +57,9 @@ def test_a_partition_holds_the_ordinals_below_it_on_the_current_revision() -> No
 
 
 def test_on_delete_replaces_only_deleted_pods() -> None:
-    model = Model.start(Policies(strategy=ON_DELETE), 2).change_template()
+    model = Model.start(
+        DeclaredPolicies(update_strategy=ON_DELETE, has_claim_templates=True), 2
+    ).change_template()
     assert dict(model.pods) == {0: 0, 1: 0}
     assert model.current_replicas is None  # not fixed by the contract under OnDelete
     after = model.delete_pods(frozenset({1})).scale(3)
@@ -70,8 +73,12 @@ def test_policies_are_read_from_the_statefulset() -> None:
         "persistentVolumeClaimRetentionPolicy": {"whenScaled": "Delete"},
         "volumeClaimTemplates": [{"metadata": {"name": "www"}}],
     }
-    assert Policies.of({"spec": spec}) == Policies(False, ON_DELETE, True, True)
-    assert Policies.of({"spec": {}}) == Policies(keeps_data=False)
+    policies = DeclaredPolicies.of({"spec": spec})
+    assert (policies.ordered, policies.strategy) == (False, ON_DELETE)
+    assert (policies.deletes_claims_when_scaled, policies.has_claim_templates) == (True, True)
+    assert policies.keeps_data
+    default = DeclaredPolicies.of({"spec": {}})
+    assert (default.ordered, default.strategy, default.keeps_data) == (True, "RollingUpdate", False)
 
 
 def event(seq: int, kind: str, uid: str) -> PodEvent:
@@ -92,6 +99,17 @@ def test_a_replacement_after_the_previous_pod_is_gone_is_fine() -> None:
     assert identity_overlaps(replaced) == []
 
 
+def test_a_declared_probe_keeps_data_but_makes_no_claims() -> None:
+    probe_only = DeclaredPolicies.of({"spec": {}}, declares_data_probe=True)
+    assert probe_only.keeps_data
+    assert Model.start(probe_only, 2).scale(3).claims == frozenset()
+
+
+def test_the_declared_partition_is_where_the_model_starts() -> None:
+    spec = {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}}
+    assert Model.start(DeclaredPolicies.of({"spec": spec}), 2).partition == 1
+
+
 def names(ordinal: int) -> str:
     return f"web-{ordinal}"
 
@@ -107,7 +125,7 @@ def test_a_scale_up_out_of_order_is_a_transition_problem() -> None:
     )
     [problem] = transition_problems(before, before.scale(2), out_of_order, names, "rev")
     assert problem.startswith("web-1: expected to be created only after web-0 was Running")
-    parallel = Model.start(Policies(ordered=False), 1)
+    parallel = Model.start(DeclaredPolicies(pod_management="Parallel"), 1)
     assert transition_problems(parallel, parallel.scale(2), out_of_order, names, "rev") == []
 
 
