@@ -14,6 +14,7 @@ from tenacity import (
 )
 
 from stsconf.access.watching import Recorder
+from stsconf.model.expectations import Problem, failure_text
 from stsconf.model.timeline import pod_state_from_object
 
 Obj = dict[str, Any]
@@ -22,15 +23,17 @@ T = TypeVar("T")
 
 
 class WaitTimeout(AssertionError):
-    """A wait gave up: says what was expected, what was seen, and what the namespace held."""
+    """A wait gave up: its problem says what was expected and what was seen; its diagnostics,
+    what the namespace held."""
 
     def __init__(self, expected: str, seen: str, timeout: float, diagnostics: str = "") -> None:
-        self.expected = expected
-        self.seen = seen
-        message = f"timed out after {timeout:.0f}s: expected {expected}; saw {seen}"
-        if diagnostics:
-            message += "\n" + diagnostics
-        super().__init__(message)
+        self.problem = Problem(f"timed out after {timeout:.0f}s", expected, seen)
+        self.diagnostics = diagnostics
+        super().__init__(failure_text("", [self.problem], diagnostics))
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return (self.problem,)
 
 
 def wait_on_watch(

@@ -3,11 +3,11 @@ pod holding its own value (not another replica's, not nothing)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from stsconf.model.dataprobe import DataProbe, ProbeRun
-from stsconf.model.expectations import mismatch
+from stsconf.model.dataprobe import DataProbe, ProbeRun, Stored
+from stsconf.model.expectations import Problem
 
 
 def write_problem(
@@ -30,7 +30,7 @@ def write_problem(
 
 def own_data_problems(
     probe: DataProbe, written: Mapping[str, str], reads: Mapping[str, ProbeRun], what: str
-) -> list[str]:
+) -> list[Problem]:
     """Each pod must read back the value written into it; otherwise say whose value it holds
     (the replicas share their data) or what the read printed."""
     problems = []
@@ -44,7 +44,7 @@ def own_data_problems(
             if owners
             else read.seen()
         )
-        problems.append(mismatch(f"{pod} {what}", f"its own value {value!r}", seen))
+        problems.append(Problem(f"{pod} {what}", f"its own value {value!r}", seen))
     return problems
 
 
@@ -56,10 +56,10 @@ class Served:
     text: str  # the body without surrounding whitespace, or "error: ..." when the GET failed
 
 
-def served_problems(written: Mapping[str, str], served: Mapping[str, Served]) -> list[str]:
+def served_problems(written: Mapping[str, str], served: Mapping[str, Served]) -> list[Problem]:
     """Each pod serves over HTTP the value written into it."""
     return [
-        mismatch(f"{served[pod].url} ({pod})", repr(value), repr(served[pod].text))
+        Problem(f"{served[pod].url} ({pod})", repr(value), repr(served[pod].text))
         for pod, value in written.items()
         if served[pod].text != value
     ]
@@ -67,10 +67,19 @@ def served_problems(written: Mapping[str, str], served: Mapping[str, Served]) ->
 
 def still_there_problems(
     probe: DataProbe, written: Mapping[str, str], reads: Mapping[str, ProbeRun]
-) -> list[str]:
+) -> list[Problem]:
     """None of the pods reads back the value written before (their storage starts empty)."""
     return [
-        mismatch(pod, "empty storage", f"the old value: {reads[pod].describe()}")
+        Problem(pod, "empty storage", f"the old value: {reads[pod].describe()}")
         for pod, value in written.items()
         if probe.reads_back(value, reads[pod].output)
+    ]
+
+
+def stored_problems(stored: Iterable[Stored]) -> list[Problem]:
+    """Each value was stored and read straight back (else the data probe itself fails)."""
+    return [
+        Problem(f"data probe in {s.pod}", f"to store {s.value!r} and read it back", s.problem)
+        for s in stored
+        if s.problem
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from stsconf.model.expectations import Problem
 from stsconf.model.policies import ORDERED_READY, RETAIN, DeclaredPolicies
 
 POLICY_FIELD = "podManagementPolicy"
@@ -93,15 +94,13 @@ def form_of(policies: DeclaredPolicies, property_id: str) -> Form | None:
     return Form(property_id, rule.label + value, opt_out)
 
 
-def required_message(form: Form) -> str:
-    """Why a property fails under --require: the opt-out, as expected and seen."""
+def required_problem(form: Form) -> Problem | None:
+    """Why a property fails under --require (None: the manifest makes its promise)."""
     if form.opt_out is None:
-        return ""
+        return None
     out = form.opt_out
-    return (
-        f"{out.message()} (--require {form.property_id}: "
-        f"expected {out.field} {out.promising_value}; saw {out.value})"
-    )
+    expected = f"{out.field} {out.promising_value} (--require {form.property_id})"
+    return Problem(out.message(), expected, out.value)
 
 
 def parse_required(values: Iterable[str], known: Iterable[str]) -> frozenset[str]:

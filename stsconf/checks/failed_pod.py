@@ -4,7 +4,7 @@ makes a pod fail)."""
 
 from __future__ import annotations
 
-from stsconf.model.expectations import mismatch
+from stsconf.model.expectations import Problem
 from stsconf.model.timeline import ADDED, DELETED, PodState, Timeline
 
 
@@ -55,14 +55,14 @@ def running_replacement(timeline: Timeline, pod: str) -> bool:
     return state is not None and state.running_and_ready and state.uid not in failed
 
 
-def recreation_problems(timeline: Timeline, pod: str) -> list[str]:
+def recreation_problems(timeline: Timeline, pod: str) -> list[Problem]:
     """Each failed pod was deleted and followed by a new pod (new uid); in the end a pod that
     never failed is Running and Ready."""
     failed = failed_uids(timeline, pod)
     if not failed:
         phases = sorted({e.pod.phase or "?" for e in timeline.of(pod)}) or ["no pod"]
         return [
-            mismatch(
+            Problem(
                 pod,
                 "to fail (phase Failed) while its host port was held",
                 f"phases {', '.join(phases)}",
@@ -73,11 +73,11 @@ def recreation_problems(timeline: Timeline, pod: str) -> list[str]:
         deleted, recreated = _deleted_then_recreated(timeline, pod, uid)
         subject = f"{pod} uid={uid[:8]} (Failed)"
         if not deleted:
-            problems.append(mismatch(subject, "deleted by the StatefulSet controller", "kept"))
+            problems.append(Problem(subject, "deleted by the StatefulSet controller", "kept"))
         elif not recreated:
-            problems.append(mismatch(subject, "a new pod after its deletion", "none added"))
+            problems.append(Problem(subject, "a new pod after its deletion", "none added"))
     state = current_state(timeline, pod)
     if not running_replacement(timeline, pod):
         seen = f"{state.describe()} uid={state.uid[:8]}" if state else "no pod"
-        problems.append(mismatch(pod, "in the end a new pod Running and Ready", seen))
+        problems.append(Problem(pod, "in the end a new pod Running and Ready", seen))
     return problems

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from stsconf.model.expectations import mismatch
+from stsconf.model.expectations import Problem
 
 Obj = Mapping[str, Any]
 
@@ -17,19 +17,19 @@ POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 
 
-def identity_label_problems(pods: Mapping[str, Obj], ordinals: Mapping[str, int]) -> list[str]:
+def identity_label_problems(pods: Mapping[str, Obj], ordinals: Mapping[str, int]) -> list[Problem]:
     """Each pod carries its own name and ordinal in the StatefulSet's identity labels."""
     problems = []
     for name, ordinal in ordinals.items():
         pod = pods.get(name)
         if pod is None:
-            problems.append(mismatch(name, "a pod", "no such pod"))
+            problems.append(Problem(name, "a pod", "no such pod"))
             continue
         labels = (pod.get("metadata") or {}).get("labels") or {}
         for key, value in ((POD_NAME_LABEL, name), (POD_INDEX_LABEL, str(ordinal))):
             if labels.get(key) != value:
                 seen = f"{key}={labels[key]}" if key in labels else f"no label {key}"
-                problems.append(mismatch(name, f"label {key}={value}", seen))
+                problems.append(Problem(name, f"label {key}={value}", seen))
     return problems
 
 
@@ -50,27 +50,27 @@ def describe_endpoints(slices: Mapping[str, Obj]) -> str:
     return ", ".join(found) or "no endpoints"
 
 
-def single_endpoint_problems(slices: Mapping[str, Obj], pod: Obj) -> list[str]:
+def single_endpoint_problems(slices: Mapping[str, Obj], pod: Obj) -> list[Problem]:
     """The Service's endpoints are exactly `pod`: one ready endpoint, its IP and reference."""
     name, uid = pod["metadata"]["name"], pod["metadata"]["uid"]
     ip = (pod.get("status") or {}).get("podIP")
     found = endpoints(slices)
     expected = f"exactly one ready endpoint: pod {name} at {ip}"
     if len(found) != 1:
-        return [mismatch("endpoints", expected, describe_endpoints(slices))]
+        return [Problem("endpoints", expected, describe_endpoints(slices))]
     [endpoint] = found
     ref = endpoint.get("targetRef") or {}
     addresses: Sequence[str] = endpoint.get("addresses") or []
     ready = (endpoint.get("conditions") or {}).get("ready")
     if (ref.get("name"), ref.get("uid"), list(addresses), ready) != (name, uid, [ip], True):
-        return [mismatch("endpoints", expected, describe_endpoints(slices))]
+        return [Problem("endpoints", expected, describe_endpoints(slices))]
     return []
 
 
-def hostname_problems(hostnames: Mapping[str, str]) -> list[str]:
+def hostname_problems(hostnames: Mapping[str, str]) -> list[Problem]:
     """Each pod's hostname (pod name -> what `hostname` printed in it) is its own name."""
     return [
-        mismatch(pod, f"hostname {pod}", f"hostname {hostname!r}")
+        Problem(pod, f"hostname {pod}", f"hostname {hostname!r}")
         for pod, hostname in hostnames.items()
         if hostname != pod
     ]

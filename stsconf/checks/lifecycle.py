@@ -15,7 +15,8 @@ from stsconf.checks.ordering import (
 )
 from stsconf.checks.update_order import update_order_violations
 from stsconf.model.dataprobe import ProbeRun
-from stsconf.model.timeline import OrderViolation, Timeline
+from stsconf.model.expectations import Problem
+from stsconf.model.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,13 @@ def transition_problems(
     timeline: Timeline,
     pod_name: Callable[[int], str],
     update_revision: str,
-) -> list[str]:
+) -> list[Problem]:
     """The step's watch against the declared ordering rules (OrderedReady: creation, deletion
     and a rolling update in order), and at most one pod per identity at any moment."""
-    problems: list[OrderViolation] = identity_overlaps(timeline)
+    problems = identity_overlaps(timeline)
     if after.policies.ordered:
         problems += _ordering_violations(before, after, timeline, pod_name, update_revision)
-    return [str(p) for p in problems]
+    return problems
 
 
 def _ordering_violations(
@@ -58,7 +59,7 @@ def _ordering_violations(
     timeline: Timeline,
     pod_name: Callable[[int], str],
     update_revision: str,
-) -> list[OrderViolation]:
+) -> list[Problem]:
     grown = sorted(set(after.pods) - set(before.pods))
     shrunk = sorted(set(before.pods) - set(after.pods), reverse=True)
     problems = []
@@ -79,27 +80,25 @@ def _ordering_violations(
     return problems
 
 
-def settled_pod_problems(model: Model, pods: Mapping[int, SettledPod]) -> list[str]:
+def settled_pod_problems(model: Model, pods: Mapping[int, SettledPod]) -> list[Problem]:
     """Each settled pod's hostname is its name, its DNS name resolves to its IP alone, and its
     data holds what the model says was last written (nothing, when its claim was deleted)."""
     problems = []
     for ordinal, pod in sorted(pods.items()):
         if pod.hostname != pod.name:
-            problems.append(f"{pod.name}: expected hostname {pod.name}; saw {pod.hostname!r}")
+            problems.append(Problem(pod.name, f"hostname {pod.name}", repr(pod.hostname)))
         if pod.dns is not None and pod.dns.addresses != (pod.dns.ip,):
             seen = ", ".join(pod.dns.addresses) or "no address"
-            problems.append(
-                f"{pod.name}: expected {pod.dns.name} to resolve to {pod.dns.ip}; saw {seen}"
-            )
+            problems.append(Problem(pod.name, f"{pod.dns.name} to resolve to {pod.dns.ip}", seen))
         if pod.data is not None and ordinal in model.data:
             problems += _data_problems(pod.name, model.data[ordinal], pod.data)
     return problems
 
 
-def _data_problems(name: str, value: str | None, read: ProbeRun) -> list[str]:
+def _data_problems(name: str, value: str | None, read: ProbeRun) -> list[Problem]:
     seen = read.output if read.result.ok else f"nothing (the read exited {read.result.returncode})"
     if value is None and read.result.ok and read.output:
-        return [f"{name}: expected no value (its claim was deleted by policy); saw {seen!r}"]
+        return [Problem(name, "no value (its claim was deleted by policy)", repr(seen))]
     if value is not None and seen != value:
-        return [f"{name}: expected the value last written, {value!r}; saw {seen!r}"]
+        return [Problem(name, f"the value last written, {value!r}", repr(seen))]
     return []

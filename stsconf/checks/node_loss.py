@@ -13,13 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from stsconf.checks.ordering import identity_overlaps, ordered_creation_violations
-from stsconf.model.expectations import mismatch
-from stsconf.model.timeline import ADDED, OrderViolation, Timeline
+from stsconf.model.expectations import Problem
+from stsconf.model.timeline import ADDED, Timeline
 
 
-def return_violations(
-    timeline: Timeline, names: Sequence[str], ordered: bool
-) -> list[OrderViolation]:
+def return_violations(timeline: Timeline, names: Sequence[str], ordered: bool) -> list[Problem]:
     """Pods returning after a node restart: at most one pod per name throughout, and under
     OrderedReady (`ordered`) each pod created again (say, evicted meanwhile) only while its
     predecessor was Running and Ready."""
@@ -45,14 +43,14 @@ class ReturnedPod:
 
 def returned_pod_problems(
     pods: Sequence[ReturnedPod], claims_before: Mapping[str, Mapping[str, str]], why: str
-) -> list[str]:
+) -> list[Problem]:
     """Each returned pod has its name as hostname, its DNS name resolves to its IP, and its
     claims are the ones it had before (`why`: what it returned from)."""
     problems = []
     for pod in pods:
         if pod.hostname != pod.name or pod.resolves_to != pod.ip:
             problems.append(
-                mismatch(
+                Problem(
                     f"pod {pod.name} after {why}",
                     f"hostname {pod.name}, {pod.dns_name} resolving to its IP",
                     f"hostname {pod.hostname}, resolving to {pod.resolves_to} (IP {pod.ip})",
@@ -61,7 +59,7 @@ def returned_pod_problems(
         before = claims_before[pod.name]
         if pod.claims != before:
             problems.append(
-                mismatch(
+                Problem(
                     f"claims of {pod.name}",
                     f"the same claims as before the restart ({before})",
                     str(pod.claims),
@@ -72,11 +70,11 @@ def returned_pod_problems(
 
 def placement_problems(
     volume_nodes: Mapping[str, set[str]], replacement_nodes: Mapping[str, str]
-) -> list[str]:
+) -> list[Problem]:
     """Each replacement pod runs on the node its volumes are bound to (pod -> those nodes;
     none for volumes any node can use)."""
     return [
-        mismatch(
+        Problem(
             f"node of the replacement of {pod}",
             f"the node of its volume ({', '.join(sorted(nodes))})",
             replacement_nodes[pod],

@@ -6,12 +6,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from stsconf.model.timeline import ADDED, DELETED, EXISTING, OrderViolation, Timeline
+from stsconf.model.expectations import Problem
+from stsconf.model.timeline import ADDED, DELETED, EXISTING, Timeline
 
 
-def ordered_creation_violations(
-    timeline: Timeline, pod_names: Sequence[str]
-) -> list[OrderViolation]:
+def ordered_creation_violations(timeline: Timeline, pod_names: Sequence[str]) -> list[Problem]:
     """Each pod after the first must be added only while its predecessor is Running and Ready.
 
     `pod_names` lists the pods in ordinal order, starting with the predecessor of the first pod
@@ -19,17 +18,17 @@ def ordered_creation_violations(
     """
     violations = []
     if pod_names and timeline.first(pod_names[0], [ADDED, EXISTING]) is None:
-        violations.append(OrderViolation(pod_names[0], "to exist", "no event for it"))
+        violations.append(Problem(pod_names[0], "to exist", "no event for it"))
     for predecessor, pod in itertools.pairwise(pod_names):
         added = timeline.first(pod, [ADDED])
         if added is None:
-            violations.append(OrderViolation(pod, "to be created", "no ADDED event for it"))
+            violations.append(Problem(pod, "to be created", "no ADDED event for it"))
             continue
         before = timeline.state_before(predecessor, added.seq)
         if before is None or not before.running_and_ready:
             seen_state = before.describe() if before else "absent"
             violations.append(
-                OrderViolation(
+                Problem(
                     pod,
                     f"to be created only after {predecessor} was Running and Ready",
                     f"{pod} added at event #{added.seq} while {predecessor} was {seen_state}",
@@ -40,7 +39,7 @@ def ordered_creation_violations(
 
 def ordered_deletion_violations(
     timeline: Timeline, pod_names_descending: Sequence[str]
-) -> list[OrderViolation]:
+) -> list[Problem]:
     """Each pod after the first must start terminating only once the previous one is gone.
 
     `pod_names_descending` lists the condemned pods from the highest ordinal down.
@@ -48,7 +47,7 @@ def ordered_deletion_violations(
     violations = []
     for pod in pod_names_descending:
         if timeline.first(pod, [DELETED]) is None:
-            violations.append(OrderViolation(pod, "to be deleted", "no DELETED event for it"))
+            violations.append(Problem(pod, "to be deleted", "no DELETED event for it"))
     for higher, lower in itertools.pairwise(pod_names_descending):
         lower_terminating = timeline.first_terminating(lower)
         higher_gone = timeline.first(higher, [DELETED])
@@ -56,7 +55,7 @@ def ordered_deletion_violations(
             continue  # already reported above
         if lower_terminating.seq < higher_gone.seq:
             violations.append(
-                OrderViolation(
+                Problem(
                     lower,
                     f"to start terminating only after {higher} was gone",
                     f"{lower} terminating at event #{lower_terminating.seq}, "
@@ -66,7 +65,7 @@ def ordered_deletion_violations(
     return violations
 
 
-def identity_overlaps(timeline: Timeline) -> list[OrderViolation]:
+def identity_overlaps(timeline: Timeline) -> list[Problem]:
     """At most one pod per identity: a pod of a name may appear only once the previous pod of
     that name is gone (its DELETED event seen), never beside it."""
     live: dict[str, str] = {}  # name -> uid of the pod of that name not yet gone
@@ -79,7 +78,7 @@ def identity_overlaps(timeline: Timeline) -> list[OrderViolation]:
             continue
         if name in live and live[name] != uid:
             violations.append(
-                OrderViolation(
+                Problem(
                     name,
                     f"a new {name} only after the previous one (uid {live[name][:8]}) was gone",
                     f"uid {uid[:8]} at event #{event.seq} while uid {live[name][:8]} was not gone",

@@ -11,41 +11,42 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from stsconf.model.timeline import ADDED, DELETED, EXISTING, OrderViolation, Timeline
+from stsconf.model.expectations import Problem
+from stsconf.model.timeline import ADDED, DELETED, EXISTING, Timeline
 
 
-def all_ready_violations(timeline: Timeline, pod_names: Sequence[str]) -> list[OrderViolation]:
+def all_ready_violations(timeline: Timeline, pod_names: Sequence[str]) -> list[Problem]:
     """Each pod exists and its last state in the timeline is Running and Ready (in any order:
     the Parallel form of ordered start-up and scale-up)."""
     violations = []
     for pod in pod_names:
         events = timeline.of(pod)
         if not any(e.kind in (ADDED, EXISTING) for e in events):
-            violations.append(OrderViolation(pod, "to be created", "no event for it"))
+            violations.append(Problem(pod, "to be created", "no event for it"))
         elif events[-1].kind == DELETED or not events[-1].pod.running_and_ready:
             last = "deleted" if events[-1].kind == DELETED else events[-1].pod.describe()
-            violations.append(OrderViolation(pod, "to end Running and Ready", last))
+            violations.append(Problem(pod, "to end Running and Ready", last))
     return violations
 
 
-def all_gone_violations(timeline: Timeline, pod_names: Sequence[str]) -> list[OrderViolation]:
+def all_gone_violations(timeline: Timeline, pod_names: Sequence[str]) -> list[Problem]:
     """Each pod is deleted and not created again (in any order: the Parallel form of ordered
     scale-down)."""
     violations = []
     for pod in pod_names:
         events = timeline.of(pod)
         if not any(e.kind == DELETED for e in events):
-            violations.append(OrderViolation(pod, "to be deleted", "no DELETED event for it"))
+            violations.append(Problem(pod, "to be deleted", "no DELETED event for it"))
         elif events[-1].kind != DELETED:
             violations.append(
-                OrderViolation(pod, "to stay deleted", f"it came back: {events[-1].pod.describe()}")
+                Problem(pod, "to stay deleted", f"it came back: {events[-1].pod.describe()}")
             )
     return violations
 
 
 def launched_without_waiting_violations(
     timeline: Timeline, pod_names: Sequence[str]
-) -> list[OrderViolation]:
+) -> list[Problem]:
     """Each pod after the first is created while its predecessor is not Ready (the test holds
     every pod unready): proof that the controller did not wait for it.
 
@@ -54,12 +55,12 @@ def launched_without_waiting_violations(
     """
     violations = []
     if pod_names and timeline.first(pod_names[0], [ADDED, EXISTING]) is None:
-        violations.append(OrderViolation(pod_names[0], "to exist", "no event for it"))
+        violations.append(Problem(pod_names[0], "to exist", "no event for it"))
     for predecessor, pod in itertools.pairwise(pod_names):
         added = timeline.first(pod, [ADDED])
         if added is None:
             violations.append(
-                OrderViolation(
+                Problem(
                     pod,
                     f"to be created although {predecessor} was not Ready",
                     "no ADDED event for it",
@@ -69,7 +70,7 @@ def launched_without_waiting_violations(
         before = timeline.state_before(predecessor, added.seq)
         if before is not None and before.ready:
             violations.append(
-                OrderViolation(
+                Problem(
                     pod,
                     f"to be created while {predecessor} was held not Ready",
                     f"{pod} added at event #{added.seq} while {predecessor} was "
@@ -81,7 +82,7 @@ def launched_without_waiting_violations(
 
 def deleted_while_unready_violations(
     timeline: Timeline, condemned: Sequence[str], unhealthy: str
-) -> list[OrderViolation]:
+) -> list[Problem]:
     """No condemned pod starts terminating while the pod `unhealthy` (one below them) is not
     Running and Ready: OrderedReady halts a scale-down until every pod is healthy again."""
     violations = []
@@ -93,7 +94,7 @@ def deleted_while_unready_violations(
         if state is None or not state.running_and_ready:
             seen = state.describe() if state else "absent"
             violations.append(
-                OrderViolation(
+                Problem(
                     pod,
                     f"to start terminating only while {unhealthy} was Running and Ready",
                     f"{pod} terminating at event #{terminating.seq} while {unhealthy} was {seen}",

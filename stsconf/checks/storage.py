@@ -8,7 +8,7 @@ from typing import Any
 
 from kubernetes.utils import parse_quantity
 
-from stsconf.model.expectations import mismatch
+from stsconf.model.expectations import Problem
 from stsconf.model.manifest import ClaimTemplate
 
 Obj = Mapping[str, Any]
@@ -16,29 +16,27 @@ Obj = Mapping[str, Any]
 
 def claim_problems(
     claim: Obj | None, template: ClaimTemplate, claim_name: str, pod: Obj
-) -> list[str]:
+) -> list[Problem]:
     """Everything that differs from: the claim exists, is Bound with the template's size and
     access modes, and is the claim the pod mounts under the template's volume name."""
     if claim is None:
-        return [mismatch(claim_name, f"a claim for pod {pod['metadata']['name']}", "no such claim")]
+        return [Problem(claim_name, f"a claim for pod {pod['metadata']['name']}", "no such claim")]
     status = claim.get("status") or {}
     problems = []
     if status.get("phase") != "Bound":
-        problems.append(mismatch(claim_name, "phase Bound", f"phase {status.get('phase')}"))
+        problems.append(Problem(claim_name, "phase Bound", f"phase {status.get('phase')}"))
     capacity = (status.get("capacity") or {}).get("storage")
     if not capacity or parse_quantity(capacity) != parse_quantity(template.storage):
-        problems.append(
-            mismatch(claim_name, f"capacity {template.storage}", f"capacity {capacity}")
-        )
+        problems.append(Problem(claim_name, f"capacity {template.storage}", f"capacity {capacity}"))
     modes = tuple((claim.get("spec") or {}).get("accessModes") or ())
     if sorted(modes) != sorted(template.access_modes):
         problems.append(
-            mismatch(claim_name, f"access modes {list(template.access_modes)}", f"{list(modes)}")
+            Problem(claim_name, f"access modes {list(template.access_modes)}", f"{list(modes)}")
         )
     mounted = mounted_claim(pod, template.name)
     if mounted != claim_name:
         problems.append(
-            mismatch(
+            Problem(
                 f"pod {pod['metadata']['name']}",
                 f"volume {template.name} to use claim {claim_name}",
                 f"claim {mounted}" if mounted else "no claim behind that volume",
@@ -83,10 +81,10 @@ def volume_released(volume: Obj | None) -> bool:
     return volume is None or (volume.get("status") or {}).get("phase") in ("Released", "Available")
 
 
-def kept_and_bound_problems(claims: Mapping[str, Obj | None]) -> list[str]:
+def kept_and_bound_problems(claims: Mapping[str, Obj | None]) -> list[Problem]:
     """Each claim is still there, not being deleted, and Bound."""
     return [
-        mismatch(name, "claim kept and Bound", describe_claim(name, claim))
+        Problem(name, "claim kept and Bound", describe_claim(name, claim))
         for name, claim in claims.items()
         if not claim_kept(claim) or (claim or {}).get("status", {}).get("phase") != "Bound"
     ]
@@ -103,10 +101,10 @@ class Reattachment:
     mounted: str | None  # the claim the pod's volume uses now
 
 
-def reattachment_problems(reattachments: Sequence[Reattachment]) -> list[str]:
+def reattachment_problems(reattachments: Sequence[Reattachment]) -> list[Problem]:
     """Each pod mounts the very claim kept for it (same name, same uid)."""
     return [
-        mismatch(
+        Problem(
             r.pod,
             f"to mount the kept claim {r.claim} ({r.kept_uid})",
             f"claim {r.mounted} ({r.uid_now})",
@@ -118,11 +116,11 @@ def reattachment_problems(reattachments: Sequence[Reattachment]) -> list[str]:
 
 def same_claims_problems(
     before: Mapping[str, Mapping[str, str]], after: Mapping[str, Mapping[str, str]]
-) -> list[str]:
+) -> list[Problem]:
     """Each pod's volume uses the same claim after as before (pod -> volume -> the claim it
     uses, with its uid)."""
     return [
-        mismatch(f"{pod} volume {volume}", f"claim {claim}", f"claim {after[pod][volume]}")
+        Problem(f"{pod} volume {volume}", f"claim {claim}", f"claim {after[pod][volume]}")
         for pod, by_volume in before.items()
         for volume, claim in by_volume.items()
         if after[pod][volume] != claim

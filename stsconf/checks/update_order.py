@@ -13,11 +13,11 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from stsconf.model.expectations import Problem
 from stsconf.model.timeline import (
     ADDED,
     DELETED,
     EXISTING,
-    OrderViolation,
     PodEvent,
     PodState,
     Timeline,
@@ -62,22 +62,18 @@ def replacement(timeline: Timeline, pod: str, revision: str) -> Replacement:
     return Replacement(pod, going, added, ready)
 
 
-def replacement_violations(
-    timeline: Timeline, pods: Sequence[str], revision: str
-) -> list[OrderViolation]:
+def replacement_violations(timeline: Timeline, pods: Sequence[str], revision: str) -> list[Problem]:
     """Each of `pods` goes, comes back on `revision`, and becomes Running and Ready on it."""
     violations = []
     for pod in pods:
         found = replacement(timeline, pod, revision)
         if found.going is None:
-            violations.append(OrderViolation(pod, "to be replaced", "it never terminated"))
+            violations.append(Problem(pod, "to be replaced", "it never terminated"))
         elif found.added is None:
-            violations.append(
-                OrderViolation(pod, "to be created again", "no ADDED event after it went")
-            )
+            violations.append(Problem(pod, "to be created again", "no ADDED event after it went"))
         elif found.added.pod.revision != revision:
             violations.append(
-                OrderViolation(
+                Problem(
                     pod,
                     f"to come back on revision {revision}",
                     f"it came back on revision {found.added.pod.revision or '(none)'} "
@@ -87,7 +83,7 @@ def replacement_violations(
         elif found.ready is None:
             last = timeline.of(pod)[-1].pod
             violations.append(
-                OrderViolation(
+                Problem(
                     pod,
                     f"to become Running and Ready on revision {revision}",
                     f"last state {describe(last)}",
@@ -98,7 +94,7 @@ def replacement_violations(
 
 def update_order_violations(
     timeline: Timeline, pods_descending: Sequence[str], revision: str
-) -> list[OrderViolation]:
+) -> list[Problem]:
     """A rolling update onto `revision`: `pods_descending` (highest ordinal first) are each
     replaced onto it, one at a time, each only after the one above it is Running and Ready on
     the new revision."""
@@ -110,7 +106,7 @@ def update_order_violations(
         before = timeline.state_before(higher, going.seq)
         if before is None or not before.running_and_ready or before.revision != revision:
             violations.append(
-                OrderViolation(
+                Problem(
                     lower,
                     f"to be replaced only after {higher} was Running and Ready on revision "
                     f"{revision}",
@@ -121,7 +117,7 @@ def update_order_violations(
     return violations
 
 
-def untouched_violations(timeline: Timeline, pods: Sequence[str], why: str) -> list[OrderViolation]:
+def untouched_violations(timeline: Timeline, pods: Sequence[str], why: str) -> list[Problem]:
     """None of `pods` is deleted, marked for deletion or created during the timeline."""
     violations = []
     for pod in pods:
@@ -131,27 +127,25 @@ def untouched_violations(timeline: Timeline, pods: Sequence[str], why: str) -> l
         if touched is not None:
             what = {ADDED: "created", DELETED: "deleted"}.get(touched.kind, "marked for deletion")
             violations.append(
-                OrderViolation(
-                    pod, f"to stay untouched ({why})", f"it was {what} at event #{touched.seq}"
-                )
+                Problem(pod, f"to stay untouched ({why})", f"it was {what} at event #{touched.seq}")
             )
     return violations
 
 
 def revision_mismatches(
     states: Mapping[str, PodState], expected: Mapping[str, str]
-) -> list[OrderViolation]:
+) -> list[Problem]:
     """Each pod exists, Running and Ready, on the revision `expected` names for it."""
     violations = []
     for pod, revision in expected.items():
         state = states.get(pod)
         if state is None:
             violations.append(
-                OrderViolation(pod, f"Running and Ready on revision {revision}", "no such pod")
+                Problem(pod, f"Running and Ready on revision {revision}", "no such pod")
             )
         elif state.revision != revision or not state.running_and_ready:
             violations.append(
-                OrderViolation(pod, f"Running and Ready on revision {revision}", describe(state))
+                Problem(pod, f"Running and Ready on revision {revision}", describe(state))
             )
     return violations
 
@@ -173,7 +167,7 @@ def min_ready_violations(
     revision: str,
     min_ready_seconds: float,
     slack: float,
-) -> list[OrderViolation]:
+) -> list[Problem]:
     """In a rolling update, each pod goes only `min_ready_seconds` after the pod above it
     became Ready on the new revision (`slack`: the API's conditions have whole seconds)."""
     violations = []
@@ -185,7 +179,7 @@ def min_ready_violations(
         waited = going.seconds - ready.seconds
         if waited < min_ready_seconds - slack:
             violations.append(
-                OrderViolation(
+                Problem(
                     lower,
                     f"to be replaced at least {min_ready_seconds:g}s (minReadySeconds) after "
                     f"{higher} became Ready",
@@ -202,7 +196,7 @@ def availability_lag_violations(
     replicas: int,
     min_ready_seconds: float,
     slack: float,
-) -> list[OrderViolation]:
+) -> list[Problem]:
     """`status.availableReplicas` counts a pod only `min_ready_seconds` after it became Ready,
     so it lags `readyReplicas`: the status shows fewer available than ready at some point, and
     never all `replicas` available while a pod has been Ready for less than that."""
@@ -219,7 +213,7 @@ def availability_lag_violations(
         )
         if early is not None:
             violations.append(
-                OrderViolation(
+                Problem(
                     "status.availableReplicas",
                     f"to count {pod} only {min_ready_seconds:g}s (minReadySeconds) after it "
                     f"became Ready",
@@ -229,7 +223,7 @@ def availability_lag_violations(
             )
     if ready_at and not any(s.available < s.ready for s in samples):
         violations.append(
-            OrderViolation(
+            Problem(
                 "status.availableReplicas",
                 "to lag status.readyReplicas while a replaced pod was Ready for less than "
                 f"{min_ready_seconds:g}s",
@@ -258,13 +252,13 @@ def unavailable_peak(timeline: Timeline, pods: Sequence[str]) -> tuple[int, PodE
 
 def max_unavailable_violations(
     timeline: Timeline, pods: Sequence[str], max_unavailable: int
-) -> list[OrderViolation]:
+) -> list[Problem]:
     """Never more than `max_unavailable` of `pods` unavailable at once."""
     peak, at = unavailable_peak(timeline, pods)
     if peak <= max_unavailable or at is None:
         return []
     return [
-        OrderViolation(
+        Problem(
             "the update",
             f"at most {max_unavailable} pods unavailable at once (maxUnavailable)",
             f"{peak} unavailable after event #{at.seq} ({at.kind} {at.pod.name})",

@@ -93,16 +93,6 @@ class Timeline:
         )
 
 
-@dataclass(frozen=True)
-class OrderViolation:
-    pod: str
-    expected: str
-    seen: str
-
-    def __str__(self) -> str:
-        return f"{self.pod}: expected {self.expected}; saw {self.seen}"
-
-
 def condition_true(obj: Mapping[str, Any], kind: str) -> bool:
     """The object's (pod's, node's) status condition of this type is "True"."""
     conditions = (obj.get("status") or {}).get("conditions") or []

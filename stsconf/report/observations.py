@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from stsconf.model.expectations import Problem
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import Timeline, timeline_rows
 from stsconf.report.svg_timeline import timeline_svg
@@ -97,62 +97,27 @@ def to_extras(observations: Observations) -> list[dict[str, Any]]:
     return result
 
 
-# Why a test failed: the expectations' messages read back as expected/saw pairs
-
-MISMATCH = re.compile(
-    r"(?P<subject>[^\n]+?): expected (?P<expected>[^\n]+?); saw (?P<seen>.*)", re.DOTALL
-)
-
-
-@dataclass(frozen=True)
-class Problem:
-    subject: str
-    expected: str
-    seen: str
+# Why a test failed: the problems its failure carries (see model/expectations.py)
 
 
 @dataclass(frozen=True)
 class Explanation:
     headline: str  # what went wrong in general ("ordered startup"), may be empty
     problems: tuple[Problem, ...]  # each with what was expected and what was seen
-    rest: str = ""  # whatever did not read as expected/saw
-
-
-def parse_problem(text: str) -> Problem | None:
-    match = MISMATCH.fullmatch(text.strip())
-    if match is None:
-        return None
-    return Problem(match["subject"], match["expected"], match["seen"].strip())
-
-
-def explain_message(message: str) -> Explanation:
-    """Read a failure message written by stsconf.model.expectations (or anything else)."""
-    single = parse_problem(message)
-    if single is not None:
-        return Explanation("", (single,))
-    headline, _, body = message.strip().partition("\n")
-    problems, rest = [], []
-    for line in body.splitlines():
-        problem = parse_problem(line)
-        if problem is None:
-            rest.append(line)
-        else:
-            problems.append(problem)
-    if not problems:
-        return Explanation("", (), message.strip())
-    return Explanation(headline.rstrip(":"), tuple(problems), "\n".join(rest).strip())
+    rest: str = ""  # anything else the failure said
 
 
 def explain_error(error: BaseException) -> Explanation:
-    """What was expected and seen, from the exception that ended the test."""
-    expected, seen = getattr(error, "expected", None), getattr(error, "seen", None)
-    if isinstance(expected, str) and isinstance(seen, str):  # a wait that timed out
-        headline = str(error).partition(":")[0]
-        return Explanation("", (Problem(headline, expected, seen),))
+    """What was expected and seen, from the exception that ended the test: the problems it
+    carries (an expectation not met, a wait that timed out), else its message."""
+    problems = getattr(error, "problems", None)
+    if problems is not None:
+        headline, detail = getattr(error, "headline", ""), getattr(error, "detail", "")
+        return Explanation(str(headline), tuple(problems), str(detail))
     message = str(error)
     if not isinstance(error, AssertionError | pytest.fail.Exception | pytest.skip.Exception):
         message = f"{type(error).__name__}: {message}"
-    return explain_message(message)
+    return Explanation("", (), message.strip())
 
 
 def failure_summary(error: BaseException) -> str:
@@ -162,7 +127,7 @@ def failure_summary(error: BaseException) -> str:
         return explanation.rest
     first, *others = explanation.problems
     more = f" (and {len(others)} more)" if others else ""
-    return f"{first.subject}: expected {first.expected}; saw {first.seen}{more}"
+    return f"{first}{more}"
 
 
 def explanation_html(explanation: Explanation) -> str:
@@ -170,7 +135,7 @@ def explanation_html(explanation: Explanation) -> str:
         f": {html.escape(explanation.headline)}" if explanation.headline else ""
     )
     rows = "".join(
-        f"<tr><td>{html.escape(p.subject)}</td><td>{_pre_wrap(p.expected)}</td>"
+        f"<tr><td>{html.escape(p.what)}</td><td>{_pre_wrap(p.expected)}</td>"
         f"<td>{_pre_wrap(p.seen)}</td></tr>"
         for p in explanation.problems
     )

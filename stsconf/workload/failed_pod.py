@@ -25,7 +25,7 @@ from stsconf.access import rest, wait
 from stsconf.access.rest import REQUEST_TIMEOUT, Kube
 from stsconf.access.watching import Recorder
 from stsconf.checks.failed_pod import recreated_after_failure, running_replacement
-from stsconf.model.expectations import mismatch
+from stsconf.model.expectations import Problem, Unmet
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import Timeline
 from stsconf.workload.statefulset import pod_timeline
@@ -201,13 +201,8 @@ def hold_host_port(
         port = free_host_port(kube, node, rng)
         if _holder_runs(kube, namespace, holder_pod(node, port, image), timeout, diagnose):
             return port
-    raise AssertionError(
-        mismatch(
-            f"pod {HOLDER} on {node}",
-            "to run with a free host port",
-            f"rejected {ATTEMPTS} times (ports taken)",
-        )
-    )
+    what, expected = f"pod {HOLDER} on {node}", "to run with a free host port"
+    raise Unmet("", [Problem(what, expected, f"rejected {ATTEMPTS} times (ports taken)")])
 
 
 def _holder_runs(

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import shlex
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from stsconf.access import rest, wait
+from stsconf.checks.data import stored_problems
 from stsconf.checks.lifecycle import (
     DnsLookup,
     SettledPod,
@@ -24,6 +25,7 @@ from stsconf.checks.lifecycle import (
 )
 from stsconf.checks.lifecycle_model import Model
 from stsconf.model.dataprobe import VALUE_VARIABLE
+from stsconf.model.expectations import Problem, failure_text
 from stsconf.model.policies import ROLLING_UPDATE
 from stsconf.model.timeline import Timeline
 from stsconf.observe.probe import Probe
@@ -45,7 +47,23 @@ class Step:
 
 
 class LifecycleViolation(AssertionError):
-    """The cluster is not where the model says it must be after a step."""
+    """The cluster is not where the model says it must be after a step: the problems found,
+    and anything else the failure said (`detail`: a namespace's diagnostics)."""
+
+    def __init__(self, headline: str, problems: Sequence[Problem], detail: str = "") -> None:
+        self.headline = headline
+        self.problems = tuple(problems)
+        self.detail = detail
+        super().__init__(failure_text(headline, self.problems, detail))
+
+    @staticmethod
+    def of(error: AssertionError, headline: str = "") -> LifecycleViolation:
+        """What a failed wait or check said, as problems (under `headline`)."""
+        if isinstance(error, LifecycleViolation):
+            return LifecycleViolation(headline or error.headline, error.problems, error.detail)
+        if isinstance(error, wait.WaitTimeout):
+            return LifecycleViolation(headline, [error.problem], error.diagnostics)
+        return LifecycleViolation(headline, [], str(error))
 
 
 @dataclass
@@ -130,7 +148,7 @@ class Lifecycle:
         def store() -> None:
             stored = self.web.write_data(name)
             if stored.problem:
-                raise LifecycleViolation(f"data probe in {name}: {stored.problem}")
+                raise LifecycleViolation("", stored_problems([stored]))
 
         self.step(
             f"write {value!r} into {name}'s data",
@@ -179,16 +197,16 @@ class Lifecycle:
                     before, after, pod_timeline(recorder), self.pod, update_revision
                 )
                 problems += settled_pod_problems(after, self.settled_pods())
+                found = LifecycleViolation("", problems)
             except AssertionError as error:  # a wait that timed out, or a claim check
-                problems = [str(error)]
+                found = LifecycleViolation.of(error)
             finally:
                 step.timeline = pod_timeline(recorder)
                 step.seconds = time.monotonic() - started
-        if problems:
+        if found.problems or found.detail:
             step.outcome = "violated"
-            raise LifecycleViolation(
-                f"after step {step.number} ({action}):\n  " + "\n  ".join(problems)
-            )
+            headline = f"after step {step.number} ({action})"
+            raise LifecycleViolation(headline, found.problems, found.detail)
         step.outcome = "as the model says"
 
     def deploy(self) -> None:
@@ -309,7 +327,7 @@ class Lifecycle:
             )
         elif (live := self.live_claims()) != wanted:
             seen = ", ".join(sorted(live)) or "(none)"
-            raise LifecycleViolation(f"claims: expected {expected}; saw {seen}")
+            raise LifecycleViolation("", [Problem("claims", expected, seen)])
 
     def live_claims(self) -> set[str]:
         items = rest.list_items(

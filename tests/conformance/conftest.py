@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from stsconf.checks.declared import Form, form_of, required_message
+from stsconf.checks.declared import Form, form_of, required_problem
+from stsconf.model.expectations import Unmet
 from stsconf.report.matrix import FORM_PROPERTY
 from stsconf.settings import Settings
 
@@ -39,8 +40,9 @@ def declared_form(
                 f"{property_id} has no declared form (see stsconf/checks/declared.py)"
             )
         record_form(found.name)
-        if found.opt_out and property_id in settings.required:
-            pytest.fail(required_message(found), pytrace=False)
+        problem = required_problem(found)
+        if problem and property_id in settings.required:
+            raise Unmet("", [problem])
         return found
 
     return form

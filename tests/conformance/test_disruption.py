@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from stsconf.access import rest, wait
-from stsconf.checks.data import own_data_problems
+from stsconf.checks.data import own_data_problems, stored_problems
 from stsconf.checks.node_loss import (
     ReturnedPod,
     placement_problems,
@@ -181,7 +181,7 @@ def test_node_restart_keeps_pods(
 def stored_values(web: StatefulSetUnderTest, names: list[str]) -> dict[str, str]:
     """A fresh value stored in each pod's data (and read straight back), by pod."""
     stored = {name: web.write_data(name) for name in names}
-    expect_none([s.problem for s in stored.values() if s.problem], "storing a value in each pod")
+    expect_none(stored_problems(stored.values()), "storing a value in each pod")
     return {name: s.value for name, s in stored.items()}
 
 

@@ -33,7 +33,7 @@ from stsconf.checks.ownership import (
     released_problems,
 )
 from stsconf.checks.scale_subresource import scale_problems
-from stsconf.model.expectations import expect_none
+from stsconf.model.expectations import Problem, expect_none, found_at
 from stsconf.model.policies import DeclaredPolicies
 from stsconf.model.timeline import Timeline
 from stsconf.observe.probe import Probe
@@ -123,16 +123,14 @@ def test_scale_subresource(web: StatefulSetUnderTest, observe: Observations) -> 
     replicas, selector = web.manifest.replicas, web.manifest.selector
     up = replicas + EXTRA_REPLICAS
     rows: list[dict[str, object]] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
 
     def statefulset() -> dict[str, Any]:
         return rest.raw(web.kube.apps.read_namespaced_stateful_set, web.name, web.namespace)
 
     def note(step: str, scale: dict[str, Any], expected: int, settled: bool) -> None:
         live = statefulset()
-        problems.extend(
-            f"{step}: {p}" for p in scale_problems(scale, live, expected, selector, settled)
-        )
+        problems.extend(found_at(step, scale_problems(scale, live, expected, selector, settled)))
         rows.append(
             {
                 "step": step,
@@ -198,7 +196,7 @@ def test_start_ordinal(web: StatefulSetUnderTest, observe: Observations) -> None
     manifest, replicas = web.manifest, web.manifest.replicas
     base = manifest.start_ordinal
     rows: list[dict[str, str]] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     created = ordinals.pod_names_from(manifest, base, replicas)
     problems += ordinal_range_problems(web.pods(), created, {})
     rows.append(
@@ -220,7 +218,7 @@ def test_start_ordinal(web: StatefulSetUnderTest, observe: Observations) -> None
             web.wait_for_pods(recorder, expected)
             timeline = pod_timeline(recorder)
         now = web.pods()
-        problems += [f"{step} to {start}: {p}" for p in ordinal_range_problems(now, expected, kept)]
+        problems += found_at(f"{step} to {start}", ordinal_range_problems(now, expected, kept))
         shown = "removed" if start is None else str(start)
         rows.append(
             {
@@ -332,7 +330,7 @@ def test_orphan_and_adopt(web: StatefulSetUnderTest, observe: Observations) -> N
         {n: pods_before[n] for n in members}, adopted, adopter_uid
     ) + created_pod_problems(timeline)
     if manifest.policies.ordered:
-        problems += [str(v) for v in ordered_deletion_violations(timeline, condemned[::-1])]
+        problems += ordered_deletion_violations(timeline, condemned[::-1])
     expect_none(problems, "adoption by a new StatefulSet with the same selector")
 
     released, release_timeline = _release_and_readopt(web, members[-1], adopter_uid)
@@ -347,7 +345,7 @@ def _uid(obj: dict[str, Any] | None) -> str:
 
 def _release_and_readopt(
     web: StatefulSetUnderTest, pod: str, owner_uid: str
-) -> tuple[list[str], Timeline]:
+) -> tuple[list[Problem], Timeline]:
     """Change `pod`'s labels so the selector no longer matches, check it is released, and put
     them back (also when that fails), waiting until it is adopted again."""
     kube, namespace = web.kube, web.namespace

@@ -18,11 +18,12 @@ from stsconf.access.namespaces import create_fresh_namespace, delete_namespace
 from stsconf.checks.lifecycle_model import Model
 from stsconf.cluster_fixture import Cluster
 from stsconf.lifecycle_plugin import LifecycleOptions, lifecycle_options
+from stsconf.model.expectations import Unmet
 from stsconf.model.policies import ROLLING_UPDATE
 from stsconf.observe.probe import Probe
 from stsconf.report.observations import Observations
 from stsconf.settings import Settings
-from stsconf.workload.lifecycle import Lifecycle, step_rows
+from stsconf.workload.lifecycle import Lifecycle, LifecycleViolation, step_rows
 from stsconf.workload.statefulset import StatefulSetUnderTest
 from stsconf.workload.variants import with_spec
 
@@ -68,12 +69,12 @@ def test_lifecycle(
     try:
         run_state_machine_as_test(machine, settings=hypothesis_budget(options, request.config))
     except AssertionError as error:  # the last run is the shrunk sequence that still fails
-        failure = shrunk_report(error, runs[-1] if runs else None)
+        failure = shrunk_failure(error, runs[-1] if runs else None)
     finally:
         request.node.user_properties.append((SEQUENCES_PROPERTY, str(len(runs))))
         observe_runs(observe, runs)
     if failure:
-        pytest.fail(failure, pytrace=False)
+        raise failure
 
 
 def lifecycle_machine(
@@ -158,15 +159,18 @@ def example_database(config: pytest.Config) -> ExampleDatabase | None:
     return DirectoryBasedExampleDatabase(Path(cache.mkdir("hypothesis")))
 
 
-def shrunk_report(error: BaseException, run: Lifecycle | None) -> str:
-    lines = [f"{error}"]
+def shrunk_failure(error: AssertionError, run: Lifecycle | None) -> Unmet:
+    """The failure of the shrunk sequence: its problems, then the sequence as steps and as
+    kubectl commands."""
+    violation = LifecycleViolation.of(error)
+    lines = [violation.detail] if violation.detail else []
     if run is not None:
         lines.append("\nthe shortest sequence Hypothesis found that fails:")
         lines += [f"  step {s.number}: {s.action}  [{s.outcome}]" for s in run.steps]
         lines.append("\nby hand:")
         lines += [f"  {s.kubectl}" for s in run.steps]
     lines.append("\n(the seed to replay it is in the captured output: --hypothesis-seed=...)")
-    return "\n".join(lines)
+    return Unmet(violation.headline, violation.problems, "\n".join(lines))
 
 
 def observe_runs(observe: Observations, runs: list[Lifecycle]) -> None:

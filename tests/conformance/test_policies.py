@@ -16,7 +16,7 @@ import pytest
 from stsconf.access import rest, wait
 from stsconf.access.watching import Recorder
 from stsconf.checks import retention
-from stsconf.checks.data import still_there_problems
+from stsconf.checks.data import still_there_problems, stored_problems
 from stsconf.checks.declared import Form
 from stsconf.checks.ordering import ordered_creation_violations, ordered_deletion_violations
 from stsconf.checks.pod_management import (
@@ -284,7 +284,7 @@ def test_pvc_retention_policy(
         observe.table("claims after creation", _claim_rows(claims))
 
         stored = {pod: web.write_data(pod) for pod in condemned}
-        expect_none([s.problem for s in stored.values() if s.problem], "data probe")
+        expect_none(stored_problems(stored.values()), "data probe")
         by_pod = _pod_owners(web, condemned)
         before, _ = claims.snapshot()
         old_uids = {claim: str(before[claim]["metadata"]["uid"]) for claim in by_pod}

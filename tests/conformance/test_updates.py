@@ -31,7 +31,7 @@ from stsconf.checks.update_order import (
     untouched_violations,
     update_order_violations,
 )
-from stsconf.model.expectations import expect, expect_none
+from stsconf.model.expectations import Problem, expect, expect_none
 from stsconf.model.policies import DeclaredPolicies
 from stsconf.model.timeline import Timeline, pod_state_from_object
 from stsconf.report.matrix import FORM_PROPERTY
@@ -74,7 +74,7 @@ def test_rolling_update_order(web: StatefulSetUnderTest, observe: Observations) 
     revision = status.update_revision
     observe.timeline(f"pod events while rolling onto revision {revision}", timeline)
     _show_revisions(web, observe, "ControllerRevisions after the update")
-    problems: list[object] = [
+    problems: list[Problem] = [
         *update_order_violations(timeline, pods[::-1], revision),
         *revision_mismatches(final_states(timeline), dict.fromkeys(pods, revision)),
     ]

@@ -31,6 +31,7 @@ from stsconf.model.manifest import (
 from stsconf.report.junit import read_junit
 from stsconf.selftest import REPO, report_tables
 from stsconf.workload.statefulset import store_value
+from tests.unit.problems import texts
 from tests.unit.test_bad_input import assert_one_line_error, run_suite
 
 EXAMPLE = REPO / "manifests" / "examples" / "redis.yaml"
@@ -221,7 +222,7 @@ def test_replicas_sharing_data_are_named() -> None:
     probe = marker_file_probe("c", ["/data"])
     written = {"web-0": "web-0:t:1", "web-1": "web-1:t:2"}
     reads = {"web-0": read("web-0", "web-1:t:2\n"), "web-1": read("web-1", "web-1:t:2\n")}
-    assert own_data_problems(probe, written, reads, "before deletion") == [
+    assert texts(own_data_problems(probe, written, reads, "before deletion")) == [
         "web-0 before deletion: expected its own value 'web-0:t:1'; "
         "saw web-1's value 'web-1:t:2': the replicas share their data"
     ]
@@ -230,7 +231,7 @@ def test_replicas_sharing_data_are_named() -> None:
 def test_lost_data_says_what_the_read_printed() -> None:
     probe = marker_file_probe("c", ["/data"])
     reads = {"web-0": read("web-0", "", 1, "cat: can't open '/data/stsconf-marker'")}
-    assert own_data_problems(probe, {"web-0": "v"}, reads, "after deletion") == [
+    assert texts(own_data_problems(probe, {"web-0": "v"}, reads, "after deletion")) == [
         "web-0 after deletion: expected its own value 'v'; "
         "saw nothing (exit 1: cat: can't open '/data/stsconf-marker')"
     ]

@@ -13,8 +13,9 @@ from stsconf.checks.declared import (
     RequireError,
     form_of,
     parse_required,
-    required_message,
+    required_problem,
 )
+from stsconf.model.expectations import Problem
 from stsconf.model.manifest import load_manifest
 from stsconf.model.policies import DeclaredPolicies
 from stsconf.report.junit import read_junit
@@ -69,10 +70,12 @@ def test_parallel_opts_out_of_the_ordering_guarantees_only() -> None:
     assert startup.opt_out.message() == (
         "the manifest does not promise ordered start-up: podManagementPolicy is Parallel"
     )
-    assert required_message(startup) == (
-        "the manifest does not promise ordered start-up: podManagementPolicy is Parallel "
-        "(--require ordered_startup: expected podManagementPolicy OrderedReady; saw Parallel)"
+    assert required_problem(startup) == Problem(
+        "the manifest does not promise ordered start-up: podManagementPolicy is Parallel",
+        "podManagementPolicy OrderedReady (--require ordered_startup)",
+        "Parallel",
     )
+    assert required_problem(form(DeclaredPolicies(), "ordered_startup")) is None
 
 
 def test_deleting_retention_policies_opt_out_of_keeping_claims() -> None:

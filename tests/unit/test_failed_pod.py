@@ -13,6 +13,7 @@ from stsconf.checks.failed_pod import (
 from stsconf.model.manifest import load_manifest
 from stsconf.model.timeline import ADDED, DELETED, MODIFIED, PodEvent, PodState, Timeline
 from stsconf.workload.failed_pod import VARIANT_LABEL, failing_variant, used_host_ports
+from tests.unit.problems import texts
 
 POD = "web-failing-0"
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +46,7 @@ def test_failed_deleted_recreated_and_running_passes() -> None:
 def test_a_failed_pod_that_is_kept_is_reported() -> None:
     events = timeline((ADDED, state("a", "Pending")), (MODIFIED, state("a", "Failed")))
     assert not recreated_after_failure(events, POD)
-    assert recreation_problems(events, POD) == [
+    assert texts(recreation_problems(events, POD)) == [
         f"{POD} uid=a (Failed): expected deleted by the StatefulSet controller; saw kept",
         f"{POD}: expected in the end a new pod Running and Ready; saw Failed/NotReady uid=a",
     ]
@@ -54,7 +55,7 @@ def test_a_failed_pod_that_is_kept_is_reported() -> None:
 def test_a_failed_pod_deleted_but_not_recreated_is_reported() -> None:
     events = timeline(*RECREATED[:3])
     assert not recreated_after_failure(events, POD)
-    assert recreation_problems(events, POD) == [
+    assert texts(recreation_problems(events, POD)) == [
         f"{POD} uid=a (Failed): expected a new pod after its deletion; saw none added",
         f"{POD}: expected in the end a new pod Running and Ready; saw no pod",
     ]
@@ -65,12 +66,12 @@ def test_a_replacement_that_never_runs_is_reported() -> None:
     assert recreated_after_failure(events, POD)
     assert not running_replacement(events, POD)
     [problem] = recreation_problems(events, POD)
-    assert "saw Pending/NotReady uid=b" in problem
+    assert problem.seen == "Pending/NotReady uid=b"
 
 
 def test_a_pod_that_never_fails_is_reported() -> None:
     events = timeline((ADDED, state("a", "Running", ready=True)))
-    assert recreation_problems(events, POD) == [
+    assert texts(recreation_problems(events, POD)) == [
         f"{POD}: expected to fail (phase Failed) while its host port was held; saw phases Running"
     ]
 

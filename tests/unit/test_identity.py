@@ -16,6 +16,7 @@ from stsconf.checks.ordinals import ordinal_range_problems
 from stsconf.model.manifest import load_manifest
 from stsconf.workload.identity import one_pod_service
 from stsconf.workload.ordinals import pod_names_from
+from tests.unit.problems import texts
 
 WEB = Path(__file__).resolve().parents[2] / "manifests" / "web.yaml"
 
@@ -46,7 +47,7 @@ def test_missing_or_wrong_identity_labels_are_reported() -> None:
         "web-1": labelled("web-0", "0"),
     }
     problems = identity_label_problems(pods, {"web-0": 0, "web-1": 1, "web-2": 2})
-    assert problems == [
+    assert texts(problems) == [
         f"web-0: expected label {POD_INDEX_LABEL}=0; saw no label {POD_INDEX_LABEL}",
         f"web-1: expected label {POD_NAME_LABEL}=web-1; saw {POD_NAME_LABEL}=web-0",
         f"web-1: expected label {POD_INDEX_LABEL}=1; saw {POD_INDEX_LABEL}=0",
@@ -73,7 +74,7 @@ def test_other_pods_behind_the_service_are_reported() -> None:
         "b": {"endpoints": [endpoint("web-0", "10.0.0.0")]},
     }
     [problem] = single_endpoint_problems(slices, pod("web-1"))
-    assert problem == (
+    assert str(problem) == (
         "endpoints: expected exactly one ready endpoint: pod web-1 at 10.0.0.1; "
         "saw web-1 10.0.0.1, web-0 10.0.0.0"
     )
@@ -112,7 +113,7 @@ def test_exact_range_with_kept_pods_passes() -> None:
 def test_pods_outside_the_range_or_replaced_are_reported() -> None:
     pods = {"web-0": pod("web-0"), "web-2": pod("web-2", "new"), "web-3": pod("web-3")}
     problems = ordinal_range_problems(pods, ["web-2", "web-3"], {"web-2": "kept"})
-    assert problems == [
+    assert texts(problems) == [
         "pods: expected exactly web-2, web-3; saw web-0, web-2, web-3",
         "web-2: expected kept (uid=kept): its ordinal stayed in range; saw replaced (uid=new)",
     ]
@@ -122,7 +123,7 @@ def test_a_pod_of_the_range_not_ready_is_reported() -> None:
     unready = pod("web-2")
     unready["status"]["conditions"] = []
     [problem] = ordinal_range_problems({"web-2": unready}, ["web-2"], {})
-    assert problem == "web-2: expected Running and Ready; saw Running/NotReady"
+    assert str(problem) == "web-2: expected Running and Ready; saw Running/NotReady"
 
 
 def test_a_hostname_other_than_the_pod_name_is_reported() -> None:

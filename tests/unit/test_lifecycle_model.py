@@ -14,6 +14,7 @@ from stsconf.model.dataprobe import ProbeRun
 from stsconf.model.exec_result import ExecResult
 from stsconf.model.policies import ON_DELETE, DeclaredPolicies
 from stsconf.model.timeline import ADDED, DELETED, EXISTING, MODIFIED, PodEvent, PodState, Timeline
+from tests.unit.problems import texts
 
 RETAIN = DeclaredPolicies(has_claim_templates=True)
 DELETE_WHEN_SCALED = DeclaredPolicies(when_scaled="Delete", has_claim_templates=True)
@@ -90,7 +91,7 @@ def test_a_second_pod_of_one_identity_before_the_first_is_gone_is_caught() -> No
         [event(0, EXISTING, "a"), event(1, MODIFIED, "b"), event(2, DELETED, "a")]
     )
     [violation] = identity_overlaps(overlapping)
-    assert violation.pod == "web-0"
+    assert violation.what == "web-0"
     assert "uid b at event #1 while uid a was not gone" in violation.seen
 
 
@@ -124,7 +125,7 @@ def test_a_scale_up_out_of_order_is_a_transition_problem() -> None:
         ]
     )
     [problem] = transition_problems(before, before.scale(2), out_of_order, names, "rev")
-    assert problem.startswith("web-1: expected to be created only after web-0 was Running")
+    assert str(problem).startswith("web-1: expected to be created only after web-0 was Running")
     parallel = Model.start(DeclaredPolicies(pod_management="Parallel"), 1)
     assert transition_problems(parallel, parallel.scale(2), out_of_order, names, "rev") == []
 
@@ -142,7 +143,7 @@ def test_settled_pods_are_checked_against_the_model() -> None:
     }
     assert settled_pod_problems(model, good) == []
     bad = {0: settled("web-0", "web-0.x", (), "w")}
-    assert settled_pod_problems(model, bad) == [
+    assert texts(settled_pod_problems(model, bad)) == [
         "web-0: expected hostname web-0; saw 'web-0.x'",
         "web-0: expected web-0.nginx to resolve to 10.0.0.1; saw no address",
         "web-0: expected the value last written, 'v'; saw 'w'",
@@ -152,4 +153,4 @@ def test_settled_pods_are_checked_against_the_model() -> None:
 def test_a_value_left_in_a_claim_the_policy_deleted_is_reported() -> None:
     model = Model.start(DELETE_WHEN_SCALED, 2).write(1, "v").scale(1).scale(2)
     [problem] = settled_pod_problems(model, {1: settled("web-1", "web-1", ("10.0.0.1",), "v")})
-    assert problem == "web-1: expected no value (its claim was deleted by policy); saw 'v'"
+    assert str(problem) == "web-1: expected no value (its claim was deleted by policy); saw 'v'"

@@ -49,13 +49,13 @@ def test_second_pod_while_the_old_one_is_marked_for_deletion_is_a_violation() ->
         (DELETED, OLD_MARKED),
     )
     [violation] = identity_overlaps(events)
-    assert violation.pod == "web-1"
+    assert violation.what == "web-1"
     assert "while uid old was not gone" in str(violation)
 
 
 def test_second_pod_beside_a_running_one_is_a_violation() -> None:
     events = timeline((EXISTING, OLD), (ADDED, NEW))
-    assert [v.pod for v in identity_overlaps(events)] == ["web-1"]
+    assert [v.what for v in identity_overlaps(events)] == ["web-1"]
 
 
 def test_other_names_do_not_count_as_a_second_pod() -> None:
@@ -87,7 +87,7 @@ def test_evicted_pod_created_again_before_its_predecessor_is_ready_is_a_violatio
         (MODIFIED, web0),
     )
     [violation] = return_violations(events, ["web-0", "web-1"], ordered=True)
-    assert violation.pod == "web-1"
+    assert violation.what == "web-1"
     assert return_violations(events, ["web-0", "web-1"], ordered=False) == []
 
 

@@ -14,6 +14,7 @@ from stsconf.checks.ownership import (
 )
 from stsconf.model.timeline import ADDED, DELETED, EXISTING, PodEvent, PodState, Timeline
 from stsconf.workload.ownership import RELEASED, restoring_labels, unmatching_labels
+from tests.unit.problems import texts
 
 
 def pod(
@@ -45,7 +46,7 @@ def test_orphans_left_as_they_were_pass() -> None:
 def test_orphan_deleted_recreated_or_still_owned_is_reported() -> None:
     after = {"web-1": pod("web-1", "new", owner="old-set")}
     problems = orphaned_problems(BEFORE, after)
-    assert problems == [
+    assert texts(problems) == [
         "web-0: expected to outlive its StatefulSet (orphaned); saw pod gone",
         "web-1: expected the same pod uid=u1; saw a new pod uid=new",
         "web-1: expected no controller; saw controlled by StatefulSet/web uid=old-set",
@@ -55,7 +56,7 @@ def test_orphan_deleted_recreated_or_still_owned_is_reported() -> None:
 def test_orphan_not_ready_is_reported() -> None:
     after = {"web-0": pod("web-0", "u0", ready=False), "web-1": pod("web-1", "u1")}
     [problem] = orphaned_problems(BEFORE, after)
-    assert problem == "web-0: expected Running and Ready; saw Running/NotReady"
+    assert str(problem) == "web-0: expected Running and Ready; saw Running/NotReady"
 
 
 def test_adopted_pods_pass() -> None:
@@ -66,7 +67,7 @@ def test_adopted_pods_pass() -> None:
 def test_recreated_or_unowned_pod_is_not_adopted() -> None:
     after = {"web-0": pod("web-0", "other", "new-set"), "web-1": pod("web-1", "u1")}
     problems = adopted_problems(BEFORE, after, "new-set")
-    assert problems == [
+    assert texts(problems) == [
         "web-0: expected adopted as it was (uid=u0); saw recreated (uid=other)",
         "web-1: expected controlled by StatefulSet uid=new-set; saw no controller",
     ]
@@ -75,16 +76,16 @@ def test_recreated_or_unowned_pod_is_not_adopted() -> None:
 def test_pod_owned_by_the_deleted_set_is_not_adopted() -> None:
     after = {"web-0": pod("web-0", "u0", "old-set"), "web-1": pod("web-1", "u1", "new-set")}
     [problem] = adopted_problems(BEFORE, after, "new-set")
-    assert "controlled by StatefulSet/web uid=old-set" in problem
+    assert "controlled by StatefulSet/web uid=old-set" in problem.seen
 
 
 def test_released_pod_passes_and_violations_are_reported() -> None:
     assert released_problems("web-1", "u1", pod("web-1", "u1")) == []
-    assert released_problems("web-1", "u1", None) == [
+    assert texts(released_problems("web-1", "u1", None)) == [
         "web-1: expected released and left running; saw pod gone"
     ]
     problems = released_problems("web-1", "u1", pod("web-1", "u1", owner="set", deleting=True))
-    assert problems == [
+    assert texts(problems) == [
         "web-1: expected the same pod uid=u1, not deleted; saw uid=u1 Running/Ready/Terminating",
         "web-1: expected released (no controller); saw controlled by StatefulSet/web uid=set",
     ]
@@ -98,7 +99,7 @@ def test_claims_deleted_or_replaced_are_reported() -> None:
         "www-web-1": None,
         "www-web-2": {"metadata": {"uid": "other"}, "status": {"phase": "Bound"}},
     }
-    assert claims_kept_problems(before, after) == [
+    assert texts(claims_kept_problems(before, after)) == [
         "www-web-1: expected claim kept; saw www-web-1 gone",
         "www-web-2: expected the same claim uid=c2; saw a new claim",
     ]
@@ -116,7 +117,7 @@ def test_a_pod_created_while_adopting_is_reported() -> None:
             PodEvent(2, 2.0, ADDED, state("web-0", "u9")),
         ]
     )
-    assert created_pod_problems(timeline) == [
+    assert texts(created_pod_problems(timeline)) == [
         "web-0: expected no pod created while adopting; saw created at event #2 (uid=u9)"
     ]
     assert created_pod_problems(Timeline(timeline.events[:1])) == []

@@ -95,7 +95,7 @@ def test_a_pod_launched_only_after_its_predecessor_was_ready_proves_nothing() ->
         (ADDED, unready("web-1")),
     )
     [violation] = launched_without_waiting_violations(events, ["web-0", "web-1"])
-    assert violation.pod == "web-1"
+    assert violation.what == "web-1"
     assert "expected to be created while web-0 was held not Ready" in str(violation)
     assert "web-1 added at event #2 while web-0 was Running/Ready" in str(violation)
 
@@ -103,9 +103,9 @@ def test_a_pod_launched_only_after_its_predecessor_was_ready_proves_nothing() ->
 def test_a_controller_that_waits_for_ready_never_launches_the_rest() -> None:
     events = timeline((ADDED, unready("web-0")))
     violations = launched_without_waiting_violations(events, PODS)
-    assert [v.pod for v in violations] == ["web-1", "web-2"]
+    assert [v.what for v in violations] == ["web-1", "web-2"]
     assert "saw no ADDED event for it" in str(violations[0])
-    assert [v.pod for v in launched_without_waiting_violations(timeline(), PODS[:1])] == ["web-0"]
+    assert [v.what for v in launched_without_waiting_violations(timeline(), PODS[:1])] == ["web-0"]
 
 
 def test_scale_down_that_waits_for_the_unhealthy_pod_is_fine() -> None:

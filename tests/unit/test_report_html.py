@@ -10,17 +10,15 @@ from pathlib import Path
 import pytest
 
 from stsconf.access.wait import WaitTimeout
-from stsconf.model.expectations import mismatch
+from stsconf.model.expectations import Problem, Unmet
 from stsconf.model.manifest import load_manifest
 from stsconf.model.timeline import ADDED, PodEvent, PodState, Timeline
 from stsconf.report.matrix import GUARANTEES
 from stsconf.report.observations import (
     Explanation,
     Observations,
-    Problem,
     diagnostics_html,
     explain_error,
-    explain_message,
     explanation_html,
     failure_summary,
     manifest_html,
@@ -32,23 +30,21 @@ pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_a_single_mismatch_reads_as_expected_and_saw() -> None:
-    explanation = explain_message(mismatch("replacement of web-0", "hostname web-0", "'web-0.x'"))
-    assert explanation == Explanation(
-        "", (Problem("replacement of web-0", "hostname web-0", "'web-0.x'"),)
-    )
+def test_a_single_problem_reads_as_expected_and_saw() -> None:
+    problem = Problem("replacement of web-0", "hostname web-0", "'web-0.x'")
+    assert explain_error(Unmet("", [problem])) == Explanation("", (problem,))
 
 
-def test_a_list_of_problems_keeps_its_headline() -> None:
-    message = "ordered startup:\n  web-1: expected A; saw B\n  web-2: expected C; saw D"
-    explanation = explain_message(message)
-    assert explanation.headline == "ordered startup"
-    assert explanation.problems == (Problem("web-1", "A", "B"), Problem("web-2", "C", "D"))
-    assert explanation.rest == ""
+def test_a_list_of_problems_keeps_its_headline_and_detail() -> None:
+    problems = [Problem("web-1", "A", "B"), Problem("web-2", "C", "D")]
+    explanation = explain_error(Unmet("ordered startup", problems, "by hand: kubectl ..."))
+    assert explanation == Explanation("ordered startup", tuple(problems), "by hand: kubectl ...")
 
 
-def test_a_message_of_another_shape_is_kept_whole() -> None:
-    assert explain_message("assert 1 == 2") == Explanation("", (), "assert 1 == 2")
+def test_a_message_is_kept_whole_and_never_read_for_problems() -> None:
+    assert explain_error(AssertionError("assert 1 == 2")) == Explanation("", (), "assert 1 == 2")
+    text = "web-1: expected A; saw B"
+    assert explain_error(AssertionError(text)) == Explanation("", (), text)
 
 
 def test_a_timed_out_wait_says_what_it_waited_for_without_the_namespace_dump() -> None:
@@ -58,10 +54,12 @@ def test_a_timed_out_wait_says_what_it_waited_for_without_the_namespace_dump() -
     assert failure_summary(error) == "timed out after 30s: expected web-0 Ready; saw web-0 Pending"
 
 
-def test_pytest_fail_messages_and_other_errors() -> None:
+def test_failure_summaries_of_problems_messages_and_other_errors() -> None:
+    unmet = Unmet("dns", [Problem("a", "1", "2"), Problem("b", "3", "4")])
+    assert failure_summary(unmet) == "a: expected 1; saw 2 (and 1 more)"
     with pytest.raises(pytest.fail.Exception) as failed:
-        pytest.fail("dns:\n  a: expected 1; saw 2\n  b: expected 3; saw 4", pytrace=False)
-    assert failure_summary(failed.value) == "a: expected 1; saw 2 (and 1 more)"
+        pytest.fail("no cluster", pytrace=False)
+    assert failure_summary(failed.value) == "no cluster"
     assert failure_summary(KeyError("podIP")) == "KeyError: 'podIP'"
 
 
@@ -104,13 +102,14 @@ def test_the_manifest_is_shown_as_applied() -> None:
 CONFORMANCE_TESTS = '''
 import pytest
 
+from stsconf.model.expectations import Problem, expect_none
+
 pytestmark = pytest.mark.conformance
 
 
 def test_ordered_startup():
     """Pods start in order."""
-    pytest.fail("ordered startup:\\n  web-1: expected web-0 Ready; saw web-0 Pending",
-                pytrace=False)
+    expect_none([Problem("web-1", "web-0 Ready", "web-0 Pending")], "ordered startup")
 
 
 def test_dns_records():

@@ -14,6 +14,7 @@ from stsconf.checks.retention import (
     unexpected_owner_problems,
 )
 from stsconf.model.timeline import ADDED, DELETED, EXISTING, MODIFIED, WatchEvent
+from tests.unit.problems import texts
 
 SET = Owner("StatefulSet", "web", "set-uid-0001")
 POD = Owner("Pod", "web-2", "pod-uid-0002")
@@ -47,7 +48,7 @@ def test_a_claim_without_the_owner_reference_or_gone_is_reported() -> None:
     problems = missing_owner_problems(
         claims, {"www-web-0": SET, "www-web-1": SET, "www-web-2": SET}
     )
-    assert problems == [
+    assert texts(problems) == [
         "www-web-0: expected an owner reference to StatefulSet/web (uid set-uid-); "
         "saw StatefulSet/web (uid another-)",
         "www-web-1: expected an owner reference to StatefulSet/web (uid set-uid-); "
@@ -59,7 +60,7 @@ def test_a_claim_without_the_owner_reference_or_gone_is_reported() -> None:
 def test_an_owner_that_should_not_be_there_is_reported() -> None:
     claims = {"www-web-0": claim("www-web-0", SET), "www-web-1": claim("www-web-1")}
     [problem] = unexpected_owner_problems(claims, SET, ["www-web-0", "www-web-1"])
-    assert problem.startswith("www-web-0: expected no owner reference to StatefulSet/web")
+    assert str(problem).startswith("www-web-0: expected no owner reference to StatefulSet/web")
 
 
 def test_condemned_claim_owned_by_its_pod_then_deleted_passes() -> None:
@@ -78,7 +79,7 @@ def test_condemned_claim_deleted_without_its_pod_as_owner_is_reported() -> None:
         (DELETED, claim("www-web-2", SET, deleting=True)),
     )
     [problem] = owned_before_deletion_problems(stream, {"www-web-2": POD})
-    assert problem == (
+    assert str(problem) == (
         "www-web-2: expected an owner reference to Pod/web-2 (uid pod-uid-) before it was "
         "deleted; saw StatefulSet/web (uid set-uid-)"
     )
@@ -87,7 +88,7 @@ def test_condemned_claim_deleted_without_its_pod_as_owner_is_reported() -> None:
 def test_condemned_claim_that_stays_is_reported() -> None:
     stream = events((ADDED, claim("www-web-2", POD)))
     problems = owned_before_deletion_problems(stream, {"www-web-2": POD, "www-web-3": POD})
-    assert problems == [
+    assert texts(problems) == [
         "www-web-2: expected to be deleted; saw www-web-2 Bound owned by Pod/web-2",
         "www-web-3: expected to be deleted; saw www-web-3 gone",
     ]
@@ -99,10 +100,10 @@ def test_deleted_and_kept_are_opposites() -> None:
         "www-web-1": claim("www-web-1", deleting=True),
         "www-web-2": None,
     }
-    assert deleted_problems(claims, "whenScaled: Delete") == [
+    assert texts(deleted_problems(claims, "whenScaled: Delete")) == [
         "www-web-0: expected claim deleted (whenScaled: Delete); saw www-web-0 Bound"
     ]
-    assert kept_problems(claims, "whenDeleted: Retain") == [
+    assert texts(kept_problems(claims, "whenDeleted: Retain")) == [
         "www-web-1: expected claim kept (whenDeleted: Retain); saw www-web-1 being deleted",
         "www-web-2: expected claim kept (whenDeleted: Retain); saw www-web-2 gone",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stsconf.checks.scale_subresource import scale_problems, selector_terms
+from tests.unit.problems import texts
 
 SET = {"metadata": {"name": "web"}, "spec": {"replicas": 2}}
 
@@ -24,9 +25,9 @@ def test_a_scale_that_agrees_passes() -> None:
 
 def test_scale_spec_or_statefulset_replicas_that_differ_are_reported() -> None:
     problems = scale_problems(scale(3), SET, 3, "app=nginx", settled=False)
-    assert problems == ["StatefulSet web spec.replicas: expected 3; saw 2"]
+    assert texts(problems) == ["StatefulSet web spec.replicas: expected 3; saw 2"]
     problems = scale_problems(scale(2), SET, 3, "app=nginx", settled=False)
-    assert problems == [
+    assert texts(problems) == [
         "Scale spec.replicas: expected 3; saw 2",
         "StatefulSet web spec.replicas: expected 3; saw 2",
     ]
@@ -35,7 +36,7 @@ def test_scale_spec_or_statefulset_replicas_that_differ_are_reported() -> None:
 def test_status_and_selector_are_checked_once_settled() -> None:
     stale = scale(2, status=1, selector="app=other")
     assert scale_problems(stale, SET, 2, "app=nginx", settled=False) == []
-    assert scale_problems(stale, SET, 2, "app=nginx") == [
+    assert texts(scale_problems(stale, SET, 2, "app=nginx")) == [
         "Scale status.replicas: expected 2; saw 1",
         "Scale status.selector: expected 'app=nginx'; saw 'app=other'",
     ]
@@ -44,7 +45,7 @@ def test_status_and_selector_are_checked_once_settled() -> None:
 def test_a_scale_of_another_object_is_reported() -> None:
     other = {**scale(2), "metadata": {"name": "db"}}
     [problem] = scale_problems(other, SET, 2, "app=nginx")
-    assert problem == "scale subresource: expected a Scale named web; saw Scale db"
+    assert str(problem) == "scale subresource: expected a Scale named web; saw Scale db"
 
 
 def test_selector_terms_ignore_order_and_keep_sets() -> None:

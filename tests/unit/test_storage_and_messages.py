@@ -6,8 +6,16 @@ import pytest
 
 from stsconf.access.wait import WaitTimeout, retry_until
 from stsconf.checks import storage
-from stsconf.model.expectations import expect, expect_none, mismatch
+from stsconf.model.expectations import (
+    Problem,
+    Unmet,
+    expect,
+    expect_none,
+    failure_text,
+    found_at,
+)
 from stsconf.model.manifest import ClaimTemplate
+from tests.unit.problems import texts
 
 TEMPLATE = ClaimTemplate("www", "1Gi", ("ReadWriteOnce",), "/data")
 POD = {
@@ -31,7 +39,7 @@ def test_matching_claim_has_no_problem() -> None:
 def test_every_difference_is_reported() -> None:
     pod = {"metadata": {"name": "web-0"}, "spec": {"volumes": [{"name": "www", "emptyDir": {}}]}}
     problems = storage.claim_problems(claim("Pending", "2Gi"), TEMPLATE, "www-web-0", pod)
-    assert problems == [
+    assert texts(problems) == [
         "www-web-0: expected phase Bound; saw phase Pending",
         "www-web-0: expected capacity 1Gi; saw capacity 2Gi",
         "pod web-0: expected volume www to use claim www-web-0; saw no claim behind that volume",
@@ -39,7 +47,7 @@ def test_every_difference_is_reported() -> None:
 
 
 def test_missing_claim() -> None:
-    assert storage.claim_problems(None, TEMPLATE, "www-web-0", POD) == [
+    assert texts(storage.claim_problems(None, TEMPLATE, "www-web-0", POD)) == [
         "www-web-0: expected a claim for pod web-0; saw no such claim"
     ]
 
@@ -62,13 +70,30 @@ def test_kept_and_released() -> None:
 
 
 def test_messages_say_expected_and_saw() -> None:
-    assert mismatch("web-0", "hostname web-0", "'x'") == "web-0: expected hostname web-0; saw 'x'"
-    with pytest.raises(pytest.fail.Exception, match="web-0: expected a; saw b"):
+    problem = Problem("web-0", "hostname web-0", "'x'")
+    assert str(problem) == "web-0: expected hostname web-0; saw 'x'"
+    with pytest.raises(pytest.fail.Exception) as failed:  # reported as pytest.fail does
         expect(False, "web-0", "a", "b")
+    assert isinstance(failed.value, Unmet)
+    assert (failed.value.msg, failed.value.problems) == (
+        "web-0: expected a; saw b",
+        (Problem("web-0", "a", "b"),),
+    )
     expect(True, "web-0", "a", "b")
-    with pytest.raises(pytest.fail.Exception, match="order:\n  one\n  two"):
-        expect_none(["one", "two"], "order")
+    one, two = Problem("web-1", "a", "b"), Problem("web-2", "c", "d")
+    with pytest.raises(Unmet) as unmet:
+        expect_none([one, two], "order")
+    assert unmet.value.msg == "order:\n  web-1: expected a; saw b\n  web-2: expected c; saw d"
     expect_none([], "order")
+
+
+def test_a_failure_says_its_problems_then_its_detail() -> None:
+    problem = Problem("web-1", "a", "b")
+    assert failure_text("step 1", [problem], "by hand: kubectl ...") == (
+        "step 1:\n  web-1: expected a; saw b\nby hand: kubectl ..."
+    )
+    assert failure_text("", [], "only words") == "only words"
+    assert found_at("get", [problem]) == [Problem("get: web-1", "a", "b")]
 
 
 def test_retry_until_explains_a_timeout() -> None:

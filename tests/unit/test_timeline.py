@@ -49,7 +49,7 @@ def test_pod_added_before_predecessor_ready_is_a_violation() -> None:
         (MODIFIED, state("web-1")),
     )
     [violation] = ordered_creation_violations(events, ["web-0", "web-1"])
-    assert violation.pod == "web-1"
+    assert violation.what == "web-1"
     assert "expected to be created only after web-0 was Running and Ready" in str(violation)
     assert "saw web-1 added at event #1 while web-0 was Pending/NotReady" in str(violation)
 
@@ -60,7 +60,7 @@ def test_predecessor_must_still_be_ready_when_successor_is_added() -> None:
         (MODIFIED, state("web-0", ready=False)),
         (ADDED, pending("web-1")),
     )
-    assert [v.pod for v in ordered_creation_violations(events, ["web-0", "web-1"])] == ["web-1"]
+    assert [v.what for v in ordered_creation_violations(events, ["web-0", "web-1"])] == ["web-1"]
 
 
 def test_scale_up_counts_pods_that_existed_before_the_watch() -> None:
@@ -80,7 +80,7 @@ def test_missing_pod_is_reported() -> None:
 
 
 def test_first_pod_never_created_is_reported() -> None:
-    assert [v.pod for v in ordered_creation_violations(Timeline(), ["web-0"])] == ["web-0"]
+    assert [v.what for v in ordered_creation_violations(Timeline(), ["web-0"])] == ["web-0"]
 
 
 def test_sequential_scale_down_has_no_violation() -> None:
@@ -105,7 +105,7 @@ def test_parallel_scale_down_is_a_violation() -> None:
         (DELETED, state("web-2", terminating=True)),
     )
     violations = ordered_deletion_violations(events, ["web-4", "web-3", "web-2"])
-    assert [v.pod for v in violations] == ["web-3", "web-2"]
+    assert [v.what for v in violations] == ["web-3", "web-2"]
     assert "only after web-4 was gone" in str(violations[0])
 
 

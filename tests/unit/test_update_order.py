@@ -80,7 +80,7 @@ def test_rolling_update_in_reverse_order_has_no_violation() -> None:
 
 def test_update_from_the_lowest_ordinal_is_a_violation() -> None:
     violations = update_order_violations(rolling("web-0", "web-1", "web-2"), PODS_DESCENDING, NEW)
-    assert [v.pod for v in violations] == ["web-1", "web-0"]
+    assert [v.what for v in violations] == ["web-1", "web-0"]
     assert "to be replaced only after web-2 was Running and Ready on revision web-new" in str(
         violations[0]
     )
@@ -97,7 +97,7 @@ def test_two_pods_replaced_at_once_is_a_violation() -> None:
         *replaced("web-0"),
     )
     [violation] = update_order_violations(events, PODS_DESCENDING, NEW)
-    assert violation.pod == "web-1"
+    assert violation.what == "web-1"
     assert "while web-2 was Running/Ready/Terminating on revision web-old" in str(violation)
 
 
@@ -110,7 +110,7 @@ def test_next_pod_going_before_the_replacement_is_ready_is_a_violation() -> None
         *replaced("web-0"),
     )
     [violation] = update_order_violations(events, PODS_DESCENDING, NEW)
-    assert violation.pod == "web-1"
+    assert violation.what == "web-1"
     assert "while web-2 was Running/NotReady on revision web-new" in str(violation)
 
 
@@ -149,7 +149,7 @@ def test_partition_that_updates_a_lower_ordinal_is_caught() -> None:
     events = timeline(*at_rest(), *replaced("web-2"), *replaced("web-1"))
     assert update_order_violations(events, ["web-2"], NEW) == []
     [violation] = untouched_violations(events, ["web-0", "web-1"], "below partition 2")
-    assert violation.pod == "web-1"
+    assert violation.what == "web-1"
 
 
 def test_revisions_of_the_pods_at_the_end() -> None:
@@ -169,7 +169,7 @@ def test_min_ready_seconds_kept_and_broken() -> None:
     assert min_ready_violations(slow, PODS_DESCENDING, NEW, 1, slack=0.5) == []
     fast = Timeline([PodEvent(e.seq, e.seq * 0.1, e.kind, e.pod) for e in slow.events])
     violations = min_ready_violations(fast, PODS_DESCENDING, NEW, 1, slack=0.5)
-    assert [v.pod for v in violations] == ["web-1", "web-0"]
+    assert [v.what for v in violations] == ["web-1", "web-0"]
     assert "to be replaced at least 1s (minReadySeconds) after web-2 became Ready" in str(
         violations[0]
     )
