@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -81,12 +81,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def _existing_cluster(kubeconfig: Path) -> ClusterInfo:
     return ClusterInfo(
-        kubeconfig,
-        "",
-        "",
-        "n/a (existing cluster)",
-        "n/a (existing cluster)",
-        f"existing kubeconfig {kubeconfig}",
+        kubeconfig=kubeconfig,
+        server="",  # filled in once connected
+        server_version="",
+        kind_version="n/a (existing cluster)",
+        node_image="n/a (existing cluster)",
+        created_by=f"existing kubeconfig {kubeconfig}",
     )
 
 
@@ -170,14 +170,7 @@ def _last_captured_error_line(config: pytest.Config) -> str:
 
 
 def _with_server_version(info: ClusterInfo, kube: Kube) -> ClusterInfo:
-    return ClusterInfo(
-        info.kubeconfig,
-        kube.server_address(),
-        kube.server_version(),
-        info.kind_version,
-        info.node_image,
-        info.created_by,
-    )
+    return replace(info, server=kube.server_address(), server_version=kube.server_version())
 
 
 @pytest.fixture(scope="session")

@@ -134,7 +134,13 @@ def run_suite(
         returncode, output = -1, f"suite did not finish within {timeout:.0f}s: {error.stdout!r}"
     junit = out_dir / "junit.xml"
     outcomes = read_junit(junit.read_text()) if junit.exists() else {}
-    return SuiteRun(tuple(command), returncode, output, outcomes, out_dir / "report.html")
+    return SuiteRun(
+        command=tuple(command),
+        returncode=returncode,
+        output=output,
+        outcomes=outcomes,
+        report=out_dir / "report.html",
+    )
 
 
 Table = list[dict[str, str]]

@@ -66,18 +66,18 @@ OPT_OUTS: dict[str, _Rule] = {
     "scale_down_order": _ordering("ordered scale-down"),
     "halts_on_unhealthy": _ordering("to halt scaling while a pod is not Ready"),
     "pvcs_kept_after_scale_down": _Rule(
-        "to keep the claims of pods removed by a scale-down",
-        "when_scaled",
-        WHEN_SCALED_FIELD,
-        RETAIN,
-        "whenScaled: ",
+        promise="to keep the claims of pods removed by a scale-down",
+        attribute="when_scaled",
+        field=WHEN_SCALED_FIELD,
+        promising_value=RETAIN,
+        label="whenScaled: ",
     ),
     "cleanup_keeps_pvcs": _Rule(
-        "to keep the claims when the StatefulSet is deleted",
-        "when_deleted",
-        WHEN_DELETED_FIELD,
-        RETAIN,
-        "whenDeleted: ",
+        promise="to keep the claims when the StatefulSet is deleted",
+        attribute="when_deleted",
+        field=WHEN_DELETED_FIELD,
+        promising_value=RETAIN,
+        label="whenDeleted: ",
     ),
 }
 

@@ -42,6 +42,7 @@ def transition_problems(
     before: Model,
     after: Model,
     timeline: Timeline,
+    *,
     pod_name: Callable[[int], str],
     update_revision: str,
 ) -> list[Problem]:
@@ -49,7 +50,9 @@ def transition_problems(
     and a rolling update in order), and at most one pod per identity at any moment."""
     problems = identity_overlaps(timeline)
     if after.policies.ordered:
-        problems += _ordering_violations(before, after, timeline, pod_name, update_revision)
+        problems += _ordering_violations(
+            before, after, timeline, pod_name=pod_name, update_revision=update_revision
+        )
     return problems
 
 
@@ -57,6 +60,7 @@ def _ordering_violations(
     before: Model,
     after: Model,
     timeline: Timeline,
+    *,
     pod_name: Callable[[int], str],
     update_revision: str,
 ) -> list[Problem]:

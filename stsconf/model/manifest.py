@@ -370,12 +370,12 @@ def parse_manifest(
             f"--container {chosen}: {where} has no such container (it has {', '.join(names)})"
         )
     manifest = Manifest(
-        path,
-        tuple(item.object for item in plan.applied),
-        under_test.object,
-        services[0],
-        chosen,
-        plan.left_out,
+        path=path,
+        documents=tuple(item.object for item in plan.applied),
+        statefulset=under_test.object,
+        service=services[0],
+        container=chosen,
+        left_out=plan.left_out,
     )
     try:
         probe_declaration(manifest.annotations, manifest.container_names)

@@ -240,7 +240,13 @@ def checked_test(item: pytest.Item) -> CheckedTest:
     doc = (getattr(function, "__doc__", None) or "").strip()
     groups = [g for g in (CONFORMANCE_GROUP, CLUSTER_GROUP) if item.get_closest_marker(g)]
     name = getattr(item, "originalname", None) or item.name
-    return CheckedTest(item.nodeid, name, doc.split("\n")[0], groups[0] if groups else "", "")
+    return CheckedTest(
+        nodeid=item.nodeid,
+        name=name,
+        sentence=doc.split("\n")[0],
+        group=groups[0] if groups else "",
+        outcome="",
+    )
 
 
 def record_report(

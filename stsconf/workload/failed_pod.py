@@ -15,20 +15,20 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import client
 
 from stsconf.access import rest, wait
-from stsconf.access.rest import REQUEST_TIMEOUT, Kube
+from stsconf.access.rest import REQUEST_TIMEOUT
 from stsconf.access.watching import Recorder
 from stsconf.checks.failed_pod import recreated_after_failure, running_replacement
 from stsconf.model.expectations import Problem, Unmet
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import Timeline
-from stsconf.workload.statefulset import pod_timeline
+from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 
 Obj = Mapping[str, Any]
 HOLDER = "stsconf-port-holder"
@@ -69,25 +69,31 @@ def failing_variant(manifest: Manifest, node: str, port: int) -> dict[str, Any]:
     return body
 
 
-def create_variant(kube: Kube, namespace: str, body: Obj) -> None:
-    kube.apps.create_namespaced_stateful_set(
-        namespace, client.V1StatefulSet.model_validate(body), _request_timeout=REQUEST_TIMEOUT
+def create_variant(web: StatefulSetUnderTest, body: Obj) -> None:
+    web.kube.apps.create_namespaced_stateful_set(
+        web.namespace, client.V1StatefulSet.model_validate(body), _request_timeout=REQUEST_TIMEOUT
     )
 
 
-def delete_variant(kube: Kube, namespace: str, name: str, timeout: float) -> None:
+def record_variant_pods(web: StatefulSetUnderTest) -> Recorder:
+    return Recorder(
+        web.kube.core.list_namespaced_pod,
+        namespace=web.namespace,
+        label_selector=variant_selector(),
+    )
+
+
+def delete_variant(web: StatefulSetUnderTest, name: str) -> None:
     """Delete the copy and the port holder; wait until the copy's pods are gone."""
-    with Recorder(
-        kube.core.list_namespaced_pod, namespace=namespace, label_selector=variant_selector()
-    ) as recorder:
-        rest.ignore_missing(kube.apps.delete_namespaced_stateful_set, name, namespace)
-        rest.delete_pod(kube, HOLDER, namespace, grace_seconds=0)
+    with record_variant_pods(web) as recorder:
+        rest.ignore_missing(web.kube.apps.delete_namespaced_stateful_set, name, web.namespace)
+        web.delete_pod(HOLDER, grace_seconds=0)
         wait.wait_on_watch(
             recorder,
             wait.only_pods([]),
             expected=f"the pods of {name} gone after deleting it",
             seen=wait.describe_pods,
-            timeout=timeout,
+            timeout=web.timeouts.pods,
         )
 
 
@@ -101,49 +107,47 @@ class FailedPodRun:
     timeline: Timeline  # the copy's pods, from its creation until one ran
 
 
-def fail_then_free(
-    kube: Kube,
-    namespace: str,
-    manifest: Manifest,
-    node: str,
-    image: str,
-    timeout: float,
-    diagnose: Callable[[], str] = str,
-) -> FailedPodRun:
-    """Hold a host port on `node` (a pod of `image`), create the failing copy, wait until its
-    pod failed, was deleted and created again, then free the port and wait until a new pod
-    runs. The copy and the holder are deleted afterwards, also when a wait fails."""
-    name = variant_name(manifest)
+def fail_then_free(web: StatefulSetUnderTest, *, node: str, holder_image: str) -> FailedPodRun:
+    """Hold a host port on `node` (a pod of `holder_image`), create the failing copy of the
+    StatefulSet under test, wait until its pod failed, was deleted and created again, then free
+    the port and wait until a new pod runs. The copy and the holder are deleted afterwards,
+    also when a wait fails."""
+    name = variant_name(web.manifest)
     pod = f"{name}-0"
     try:
-        port = hold_host_port(kube, namespace, node, image, timeout, diagnose)
-        with Recorder(
-            kube.core.list_namespaced_pod, namespace=namespace, label_selector=variant_selector()
-        ) as recorder:
-            create_variant(kube, namespace, failing_variant(manifest, node, port))
+        port = hold_host_port(web, node=node, image=holder_image)
+        with record_variant_pods(web) as recorder:
+            create_variant(web, failing_variant(web.manifest, node, port))
             wait.wait_on_watch(
                 recorder,
                 lambda _: recreated_after_failure(pod_timeline(recorder), pod),
                 expected=f"{pod} Failed (host port {port} taken on {node}), deleted and created "
                 "again",
                 seen=wait.describe_pods,
-                timeout=timeout,
-                diagnose=diagnose,
+                timeout=web.timeouts.pods,
+                diagnose=web.diagnose,
             )
             freed_after = len(pod_timeline(recorder).events)
-            rest.delete_pod(kube, HOLDER, namespace, grace_seconds=0)
+            web.delete_pod(HOLDER, grace_seconds=0)
             wait.wait_on_watch(
                 recorder,
                 lambda _: running_replacement(pod_timeline(recorder), pod),
                 expected=f"a new {pod} Running and Ready once port {port} was free",
                 seen=wait.describe_pods,
-                timeout=timeout,
-                diagnose=diagnose,
+                timeout=web.timeouts.pods,
+                diagnose=web.diagnose,
             )
             timeline = pod_timeline(recorder)
     finally:
-        delete_variant(kube, namespace, name, timeout)
-    return FailedPodRun(name, pod, node, port, freed_after, timeline)
+        delete_variant(web, name)
+    return FailedPodRun(
+        statefulset=name,
+        pod=pod,
+        node=node,
+        port=port,
+        freed_after=freed_after,
+        timeline=timeline,
+    )
 
 
 # The pod that holds the port
@@ -159,8 +163,9 @@ def used_host_ports(pods: Sequence[Obj]) -> set[int]:
     }
 
 
-def free_host_port(kube: Kube, node: str, rng: random.Random) -> int:
-    pods = rest.raw(kube.core.list_pod_for_all_namespaces, field_selector=f"spec.nodeName={node}")
+def free_host_port(web: StatefulSetUnderTest, node: str, rng: random.Random) -> int:
+    list_pods = web.kube.core.list_pod_for_all_namespaces
+    pods = rest.raw(list_pods, field_selector=f"spec.nodeName={node}")
     used = used_host_ports(pods.get("items") or [])
     return rng.choice([port for port in PORTS if port not in used])
 
@@ -186,33 +191,27 @@ def holder_pod(node: str, port: int, image: str) -> dict[str, Any]:
     }
 
 
-def hold_host_port(
-    kube: Kube,
-    namespace: str,
-    node: str,
-    image: str,
-    timeout: float,
-    diagnose: Callable[[], str] = str,
-) -> int:
-    """Run the holder pod on `node` with a free host port; return the port. A port that
-    another run took in the meantime makes the holder fail: then the next port is tried."""
+def hold_host_port(web: StatefulSetUnderTest, *, node: str, image: str) -> int:
+    """Run the holder pod (of `image`) on `node` with a free host port; return the port. A
+    port that another run took in the meantime makes the holder fail: then the next port is
+    tried."""
     rng = random.Random()
     for _ in range(ATTEMPTS):
-        port = free_host_port(kube, node, rng)
-        if _holder_runs(kube, namespace, holder_pod(node, port, image), timeout, diagnose):
+        port = free_host_port(web, node, rng)
+        if _holder_runs(web, holder_pod(node, port, image)):
             return port
     what, expected = f"pod {HOLDER} on {node}", "to run with a free host port"
     raise Unmet("", [Problem(what, expected, f"rejected {ATTEMPTS} times (ports taken)")])
 
 
-def _holder_runs(
-    kube: Kube, namespace: str, body: Obj, timeout: float, diagnose: Callable[[], str]
-) -> bool:
+def _holder_runs(web: StatefulSetUnderTest, body: Obj) -> bool:
     with Recorder(
-        kube.core.list_namespaced_pod, namespace=namespace, field_selector=f"metadata.name={HOLDER}"
+        web.kube.core.list_namespaced_pod,
+        namespace=web.namespace,
+        field_selector=f"metadata.name={HOLDER}",
     ) as recorder:
-        kube.core.create_namespaced_pod(
-            namespace, client.V1Pod.model_validate(body), _request_timeout=REQUEST_TIMEOUT
+        web.kube.core.create_namespaced_pod(
+            web.namespace, client.V1Pod.model_validate(body), _request_timeout=REQUEST_TIMEOUT
         )
 
         def settled(pods: wait.Objects) -> bool:
@@ -224,19 +223,19 @@ def _holder_runs(
             settled,
             expected=f"pod {HOLDER} Running (or rejected: port taken)",
             seen=wait.describe_pods,
-            timeout=timeout,
-            diagnose=diagnose,
+            timeout=web.timeouts.pods,
+            diagnose=web.diagnose,
         )
         objects, _ = recorder.snapshot()
         if objects[HOLDER]["status"]["phase"] == "Running":
             return True
-        rest.delete_pod(kube, HOLDER, namespace, grace_seconds=0)
+        web.delete_pod(HOLDER, grace_seconds=0)
         wait.wait_on_watch(
             recorder,
             lambda pods: HOLDER not in pods,
             expected=f"rejected pod {HOLDER} gone",
             seen=wait.describe_pods,
-            timeout=timeout,
-            diagnose=diagnose,
+            timeout=web.timeouts.pods,
+            diagnose=web.diagnose,
         )
         return False

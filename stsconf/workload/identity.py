@@ -10,10 +10,10 @@ from typing import Any
 from kubernetes import client
 
 from stsconf.access import rest, wait
-from stsconf.access.rest import Kube
 from stsconf.access.watching import Recorder
 from stsconf.checks.identity import POD_NAME_LABEL, describe_endpoints, ready_endpoints
 from stsconf.model.manifest import Manifest
+from stsconf.workload.statefulset import StatefulSetUnderTest
 
 Obj = Mapping[str, Any]
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"  # on a Service's EndpointSlices
@@ -39,30 +39,31 @@ def one_pod_service(manifest: Manifest, pod: str) -> dict[str, Any]:
     }
 
 
-def create_service(kube: Kube, namespace: str, body: Obj) -> None:
-    kube.core.create_namespaced_service(
-        namespace, client.V1Service.model_validate(body), _request_timeout=rest.REQUEST_TIMEOUT
+def create_service(web: StatefulSetUnderTest, body: Obj) -> None:
+    """Create a Service beside the StatefulSet under test."""
+    web.kube.core.create_namespaced_service(
+        web.namespace,
+        client.V1Service.model_validate(body),
+        _request_timeout=rest.REQUEST_TIMEOUT,
     )
 
 
-def delete_service(kube: Kube, namespace: str, name: str) -> None:
-    rest.ignore_missing(kube.core.delete_namespaced_service, name, namespace)
+def delete_service(web: StatefulSetUnderTest, name: str) -> None:
+    rest.ignore_missing(web.kube.core.delete_namespaced_service, name, web.namespace)
 
 
 def wait_endpoint_slices(
-    kube: Kube,
-    namespace: str,
+    web: StatefulSetUnderTest,
     service: str,
-    timeout: float,
-    diagnose: Callable[[], str] = str,
+    *,
     until: Callable[[Mapping[str, Obj]], bool] | None = None,
     expected: str = "",
 ) -> dict[str, Obj]:
     """Wait until the Service's EndpointSlices list a ready endpoint (or `until` holds of
     them); return them all."""
     with Recorder(
-        client.DiscoveryV1Api(kube.api_client).list_namespaced_endpoint_slice,
-        namespace=namespace,
+        client.DiscoveryV1Api(web.kube.api_client).list_namespaced_endpoint_slice,
+        namespace=web.namespace,
         label_selector=f"{SERVICE_NAME_LABEL}={service}",
     ) as recorder:
         wait.wait_on_watch(
@@ -70,8 +71,8 @@ def wait_endpoint_slices(
             until or (lambda slices: bool(ready_endpoints(slices))),
             expected=expected or f"a ready endpoint in the EndpointSlices of Service {service}",
             seen=describe_endpoints,
-            timeout=timeout,
-            diagnose=diagnose,
+            timeout=web.timeouts.pods,
+            diagnose=web.diagnose,
         )
         slices, _ = recorder.snapshot()
         return dict(slices)

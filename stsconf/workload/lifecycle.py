@@ -92,7 +92,7 @@ class Lifecycle:
         self.step(
             f"scale to {replicas}",
             f"{self.kubectl} scale statefulset {self.web.name} --replicas={replicas}",
-            lambda: rest.scale(self.web.kube, self.web.name, self.web.namespace, replicas),
+            lambda: self.web.scale(replicas),
             self.model.scale(replicas),
         )
 
@@ -101,7 +101,7 @@ class Lifecycle:
         self.step(
             f"delete pod {name}",
             f"{self.kubectl} delete pod {name} --wait=false",
-            lambda: rest.delete_pod(self.web.kube, name, self.web.namespace),
+            lambda: self.web.delete_pod(name),
             self.model.delete_pods(frozenset({ordinal})),
             replaces=frozenset({ordinal}),
         )
@@ -111,7 +111,7 @@ class Lifecycle:
         self.step(
             "delete all pods",
             f"{self.kubectl} delete pods -l {shlex.quote(selector)} --wait=false",
-            lambda: rest.delete_pods(self.web.kube, self.web.namespace, selector),
+            self.web.delete_all_pods,
             self.model.delete_pods(frozenset(self.model.pods)),
             replaces=frozenset(self.model.pods),
         )
@@ -194,7 +194,11 @@ class Lifecycle:
                 self.settle(recorder, claims_go=before.claims - after.claims, replacing=old)
                 update_revision = self.revisions.get(after.update_template, "")
                 problems = transition_problems(
-                    before, after, pod_timeline(recorder), self.pod, update_revision
+                    before,
+                    after,
+                    pod_timeline(recorder),
+                    pod_name=self.pod,
+                    update_revision=update_revision,
                 )
                 problems += settled_pod_problems(after, self.settled_pods())
                 found = LifecycleViolation("", problems)
@@ -216,7 +220,7 @@ class Lifecycle:
         self.steps.append(step)
         started = time.monotonic()
         self.web.deploy()
-        self.revisions[0] = updates.Status.of(updates.read(self.web)).update_revision
+        self.revisions[0] = updates.Status.of(self.web.read()).update_revision
         with self.web.record_pods() as recorder:
             self.settle(recorder, claims_go=frozenset())
         step.timeline, step.seconds, step.outcome = (
@@ -286,11 +290,8 @@ class Lifecycle:
             return wanted <= ready
 
         wait_endpoint_slices(
-            self.web.kube,
-            self.web.namespace,
+            self.web,
             self.web.service,
-            self.web.timeouts.pods,
-            self.web.diagnose,
             until=listed,
             expected="ready endpoints " + ", ".join(f"{n} {ip}" for n, ip in sorted(wanted)),
         )

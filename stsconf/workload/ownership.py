@@ -8,16 +8,16 @@ checks/ownership.py.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubernetes import client
 
 from stsconf.access import rest, wait
-from stsconf.access.rest import REQUEST_TIMEOUT, Kube
+from stsconf.access.rest import REQUEST_TIMEOUT
 from stsconf.access.watching import Recorder
 from stsconf.checks.ownership import controller_of, describe_controller
-from stsconf.model.manifest import Manifest
+from stsconf.workload.statefulset import StatefulSetUnderTest
 
 Obj = Mapping[str, Any]
 MERGE_PATCH = "application/merge-patch+json"
@@ -31,18 +31,17 @@ def uids(objects: Mapping[str, Obj | None]) -> dict[str, str]:
 # Operations
 
 
-def delete_orphaning(
-    kube: Kube, name: str, namespace: str, timeout: float, diagnose: Callable[[], str] = str
-) -> None:
+def delete_orphaning(web: StatefulSetUnderTest) -> None:
     """Delete the StatefulSet with propagation Orphan and wait until it is gone (by then the
     garbage collector has taken its owner reference off every dependent)."""
+    name = web.name
     with Recorder(
-        kube.apps.list_namespaced_stateful_set,
-        namespace=namespace,
+        web.kube.apps.list_namespaced_stateful_set,
+        namespace=web.namespace,
         field_selector=f"metadata.name={name}",
     ) as recorder:
-        kube.apps.delete_namespaced_stateful_set(
-            name, namespace, propagation_policy="Orphan", _request_timeout=REQUEST_TIMEOUT
+        web.kube.apps.delete_namespaced_stateful_set(
+            name, web.namespace, propagation_policy="Orphan", _request_timeout=REQUEST_TIMEOUT
         )
         wait.wait_on_watch(
             recorder,
@@ -52,27 +51,27 @@ def delete_orphaning(
                 f"StatefulSet {name} still there, finalizers "
                 f"{(sets.get(name) or {}).get('metadata', {}).get('finalizers')}"
             ),
-            timeout=timeout,
-            diagnose=diagnose,
+            timeout=web.timeouts.pods,
+            diagnose=web.diagnose,
         )
 
 
-def create_statefulset(kube: Kube, manifest: Manifest, namespace: str) -> dict[str, Any]:
+def create_statefulset(web: StatefulSetUnderTest) -> dict[str, Any]:
     """Create the manifest's StatefulSet (only it: its Service is still there); return it."""
-    body = copy.deepcopy(manifest.statefulset)
+    body = copy.deepcopy(web.manifest.statefulset)
     body.get("metadata", {}).pop("namespace", None)
     return rest.raw(
-        kube.apps.create_namespaced_stateful_set,
-        namespace,
+        web.kube.apps.create_namespaced_stateful_set,
+        web.namespace,
         client.V1StatefulSet.model_validate(body),
     )
 
 
-def ensure_statefulset(kube: Kube, manifest: Manifest, namespace: str) -> None:
+def ensure_statefulset(web: StatefulSetUnderTest) -> None:
     """Create the manifest's StatefulSet again if it is missing (after a failed test)."""
-    name = manifest.statefulset_name
-    if rest.read_or_none(kube.apps.read_namespaced_stateful_set, name, namespace) is None:
-        create_statefulset(kube, manifest, namespace)
+    read = web.kube.apps.read_namespaced_stateful_set
+    if rest.read_or_none(read, web.name, web.namespace) is None:
+        create_statefulset(web)
 
 
 def unmatching_labels(selector: Obj) -> dict[str, str | None]:
@@ -96,10 +95,11 @@ def restoring_labels(labels_before: Obj, change: Obj) -> dict[str, str | None]:
     return {key: labels_before.get(key) for key in change}
 
 
-def patch_pod_labels(kube: Kube, pod: str, namespace: str, labels: Obj) -> None:
-    kube.core.patch_namespaced_pod(
+def patch_pod_labels(web: StatefulSetUnderTest, pod: str, labels: Obj) -> None:
+    """Change (None: remove) these labels of the pod, leaving the others."""
+    web.kube.core.patch_namespaced_pod(
         pod,
-        namespace,
+        web.namespace,
         {"metadata": {"labels": dict(labels)}},
         _content_type=MERGE_PATCH,
         _request_timeout=REQUEST_TIMEOUT,
@@ -107,11 +107,11 @@ def patch_pod_labels(kube: Kube, pod: str, namespace: str, labels: Obj) -> None:
 
 
 def wait_controller(
+    web: StatefulSetUnderTest,
     recorder: Recorder,
     pods: Sequence[str],
+    *,
     controller_uid: str | None,
-    timeout: float,
-    diagnose: Callable[[], str] = str,
 ) -> None:
     """Wait until each of `pods` is controlled by `controller_uid` (None: by nothing)."""
     wanted = "no controller" if controller_uid is None else f"controller uid {controller_uid}"
@@ -130,6 +130,6 @@ def wait_controller(
             f"{pod} {describe_controller(objects[pod])}" if pod in objects else f"{pod} gone"
             for pod in pods
         ),
-        timeout=timeout,
-        diagnose=diagnose,
+        timeout=web.timeouts.pods,
+        diagnose=web.diagnose,
     )

@@ -8,15 +8,15 @@ again without touching the app.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from stsconf.access import rest, wait
-from stsconf.access.rest import Kube
 from stsconf.access.watching import Recorder
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import pod_state_from_object
+from stsconf.workload.statefulset import StatefulSetUnderTest
 from stsconf.workload.variants import with_statefulset
 
 Obj = dict[str, Any]
@@ -36,7 +36,7 @@ def gated(manifest: Manifest) -> Manifest:
     return with_statefulset(manifest, change)
 
 
-def set_healthy(kube: Kube, namespace: str, pod: str, healthy: bool) -> None:
+def set_healthy(web: StatefulSetUnderTest, pod: str, *, healthy: bool) -> None:
     """Set the gate's condition of `pod` through the status subresource."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     condition = {
@@ -46,9 +46,9 @@ def set_healthy(kube: Kube, namespace: str, pod: str, healthy: bool) -> None:
         "message": "set by stsconf through the pod status API",
         "lastTransitionTime": now,
     }
-    kube.core.patch_namespaced_pod_status(
+    web.kube.core.patch_namespaced_pod_status(
         pod,
-        namespace,
+        web.namespace,
         {"status": {"conditions": [condition]}},
         _content_type="application/strategic-merge-patch+json",
         _request_timeout=rest.REQUEST_TIMEOUT,
@@ -75,12 +75,7 @@ def pods_to_release(pods: Mapping[str, Obj], names: Sequence[str]) -> list[str]:
 
 
 def release_until_ready(
-    kube: Kube,
-    namespace: str,
-    recorder: Recorder,
-    names: Sequence[str],
-    timeout: float,
-    diagnose: Callable[[], str] = str,
+    web: StatefulSetUnderTest, recorder: Recorder, names: Sequence[str]
 ) -> None:
     """Release each of `names` as it appears until exactly they are Running and Ready (the
     controller may create them one at a time, each after the one before is Ready)."""
@@ -91,24 +86,20 @@ def release_until_ready(
             lambda pods: (exactly(pods) and ready(pods)) or bool(pods_to_release(pods, names)),
             expected=f"exactly pods {', '.join(names)} Running and Ready (released as they came)",
             seen=wait.describe_pods,
-            timeout=timeout,
-            diagnose=diagnose,
+            timeout=web.timeouts.pods,
+            diagnose=web.diagnose,
         )
         objects, _ = recorder.snapshot()
         waiting = pods_to_release(objects, names)
         if not waiting:
             return
         for name in waiting:
-            set_healthy(kube, namespace, name, True)
-        wait_for_gate(recorder, waiting, "True", timeout, diagnose)
+            set_healthy(web, name, healthy=True)
+        wait_for_gate(web, recorder, waiting, status="True")
 
 
 def wait_for_gate(
-    recorder: Recorder,
-    names: Sequence[str],
-    status: str,
-    timeout: float,
-    diagnose: Callable[[], str] = str,
+    web: StatefulSetUnderTest, recorder: Recorder, names: Sequence[str], *, status: str
 ) -> None:
     """Wait until the watch shows the gate's condition of each of `names` at `status`."""
     wait.wait_on_watch(
@@ -116,26 +107,19 @@ def wait_for_gate(
         lambda pods: all(n in pods and gate_status(pods[n]) == status for n in names),
         expected=f"the readiness gate of {', '.join(names)} {status}",
         seen=wait.describe_pods,
-        timeout=timeout,
-        diagnose=diagnose,
+        timeout=web.timeouts.pods,
+        diagnose=web.diagnose,
     )
 
 
-def hold_unready(
-    kube: Kube,
-    namespace: str,
-    recorder: Recorder,
-    pod: str,
-    timeout: float,
-    diagnose: Callable[[], str] = str,
-) -> None:
+def hold_unready(web: StatefulSetUnderTest, recorder: Recorder, pod: str) -> None:
     """Make `pod` unhealthy (its gate False) and wait until the watch shows it not Ready."""
-    set_healthy(kube, namespace, pod, False)
+    set_healthy(web, pod, healthy=False)
     wait.wait_on_watch(
         recorder,
         lambda pods: pod in pods and not pod_state_from_object(pods[pod]).ready,
         expected=f"{pod} not Ready once its readiness gate {CONDITION} is False",
         seen=wait.describe_pods,
-        timeout=timeout,
-        diagnose=diagnose,
+        timeout=web.timeouts.pods,
+        diagnose=web.diagnose,
     )

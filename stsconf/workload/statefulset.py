@@ -32,10 +32,11 @@ class Timeouts:
 def store_value(probe: DataProbe, run: Exec, pod: str, value: str) -> Stored:
     """Write `value` into the pod's data through the probe and read it straight back."""
     if probe.problem:
-        return Stored(pod, value, None, None, probe.problem)
+        return Stored(pod=pod, value=value, write=None, read=None, problem=probe.problem)
     write = write_value(probe, run, pod, value)
     read = read_value(probe, run, pod) if write.result.ok else None
-    return Stored(pod, value, write, read, write_problem(probe, value, write, read))
+    problem = write_problem(probe, value, write, read)
+    return Stored(pod=pod, value=value, write=write, read=read, problem=problem)
 
 
 def pod_timeline(recorder: Recorder) -> Timeline:
@@ -81,19 +82,35 @@ class StatefulSetUnderTest:
 
     # Lifecycle
 
+    def apply(self) -> None:
+        """Create the manifest's objects (waiting for nothing)."""
+        rest.apply_manifest(self.kube, self.manifest, self.namespace)
+
     def deploy(self) -> None:
         """Create the manifest's objects and wait for every replica, recording the startup."""
         with self.record_pods() as recorder:
-            rest.apply_manifest(self.kube, self.manifest, self.namespace)
+            self.apply()
             self.wait_for_pods(recorder, self.manifest.pod_names(self.manifest.replicas))
             self.startup = pod_timeline(recorder)
+
+    def scale(self, replicas: int) -> None:
+        """Set spec.replicas (waiting for nothing)."""
+        rest.scale(self.kube, self.name, self.namespace, replicas)
 
     def scale_to(self, replicas: int) -> Timeline:
         """Scale and wait until exactly the first `replicas` pods run, returning the timeline."""
         with self.record_pods() as recorder:
-            rest.scale(self.kube, self.name, self.namespace, replicas)
+            self.scale(replicas)
             self.wait_for_pods(recorder, self.manifest.pod_names(replicas))
             return pod_timeline(recorder)
+
+    def delete_pod(self, name: str, grace_seconds: int | None = None) -> None:
+        """Delete one pod (waiting for nothing); gone already is fine."""
+        rest.delete_pod(self.kube, name, self.namespace, grace_seconds=grace_seconds)
+
+    def delete_all_pods(self) -> None:
+        """Delete every pod of the set at once (waiting for nothing)."""
+        rest.delete_pods(self.kube, self.namespace, self.manifest.selector)
 
     def ensure_replicas(self, replicas: int) -> None:
         """Bring the set to `replicas` ready pods unless it is there already."""
@@ -127,20 +144,21 @@ class StatefulSetUnderTest:
             objects, _ = recorder.snapshot()
             old_uids = frozenset(objects[n]["metadata"]["uid"] for n in names if n in objects)
             if sorted(names) == sorted(current):
-                rest.delete_pods(self.kube, self.namespace, self.manifest.selector)
+                self.delete_all_pods()
             else:
                 for name in names:
-                    rest.delete_pod(self.kube, name, self.namespace)
+                    self.delete_pod(name)
             self.wait_for_pods(recorder, current, replacing=old_uids)
             return pod_timeline(recorder)
 
     # Reads
 
+    def read(self) -> Obj:
+        """The StatefulSet as the API has it now."""
+        return rest.raw(self.kube.apps.read_namespaced_stateful_set, self.name, self.namespace)
+
     def spec_replicas(self) -> int:
-        statefulset = rest.raw(
-            self.kube.apps.read_namespaced_stateful_set, self.name, self.namespace
-        )
-        return int(statefulset["spec"].get("replicas", 1))
+        return int(self.read()["spec"].get("replicas", 1))
 
     def pods(self) -> dict[str, Obj]:
         items = rest.list_items(

@@ -56,14 +56,14 @@ class Status:
     def of(statefulset: Mapping[str, Any]) -> Status:
         status = statefulset.get("status") or {}
         return Status(
-            int(statefulset["metadata"].get("generation", 0)),
-            int(status.get("observedGeneration", 0)),
-            str(status.get("currentRevision", "")),
-            str(status.get("updateRevision", "")),
-            int(status.get("replicas", 0)),
-            int(status.get("readyReplicas", 0)),
-            int(status.get("availableReplicas", 0)),
-            int(status.get("updatedReplicas", 0)),
+            generation=int(statefulset["metadata"].get("generation", 0)),
+            observed_generation=int(status.get("observedGeneration", 0)),
+            current_revision=str(status.get("currentRevision", "")),
+            update_revision=str(status.get("updateRevision", "")),
+            replicas=int(status.get("replicas", 0)),
+            ready=int(status.get("readyReplicas", 0)),
+            available=int(status.get("availableReplicas", 0)),
+            updated=int(status.get("updatedReplicas", 0)),
         )
 
     @property
@@ -80,10 +80,6 @@ class Status:
 
 
 # The StatefulSet object
-
-
-def read(web: StatefulSetUnderTest) -> Obj:
-    return rest.raw(web.kube.apps.read_namespaced_stateful_set, web.name, web.namespace)
 
 
 def record_statefulset(web: StatefulSetUnderTest) -> Recorder:
@@ -288,7 +284,7 @@ def record_revisions(web: StatefulSetUnderTest) -> Recorder:
 
 def controller_revisions(web: StatefulSetUnderTest) -> list[Obj]:
     """The set's ControllerRevisions (those it owns), oldest revision first."""
-    uid = read(web)["metadata"]["uid"]
+    uid = web.read()["metadata"]["uid"]
     items = rest.list_items(
         web.kube.apps.list_namespaced_controller_revision,
         web.namespace,

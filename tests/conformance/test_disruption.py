@@ -111,8 +111,12 @@ def disruptable(manifest: Manifest, node: str | None = None) -> Manifest:
     return with_statefulset(manifest, change)
 
 
-def deployed(cluster: Cluster, namespace: str, manifest: Manifest, settings: Settings) -> Any:
-    statefulset = StatefulSetUnderTest(cluster.kube, namespace, manifest, settings.timeouts)
+def deployed(
+    cluster: Cluster, namespace: str, manifest: Manifest, settings: Settings
+) -> StatefulSetUnderTest:
+    statefulset = StatefulSetUnderTest(
+        kube=cluster.kube, namespace=namespace, manifest=manifest, timeouts=settings.timeouts
+    )
     statefulset.deploy()
     return statefulset
 
@@ -246,7 +250,7 @@ def test_at_most_one_per_identity(
             )
             second = another_pod_named(victim, old_uid)
             appeared = recorder.wait_until(second, HELD_WINDOW)
-            rest.delete_pod(web.kube, victim, web.namespace, grace_seconds=0)
+            web.delete_pod(victim, grace_seconds=0)
             wait.wait_on_watch(
                 recorder,
                 second,

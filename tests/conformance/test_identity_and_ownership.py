@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from stsconf.access import rest, wait
+from stsconf.access import wait
 from stsconf.access.watching import Recorder
 from stsconf.checks.failed_pod import failed_uids, recreation_problems, uids_in_order
 from stsconf.checks.identity import (
@@ -51,13 +51,11 @@ EXTRA_REPLICAS = 2  # pods above the manifest's replicas, for scaling and adopti
 def as_declared(web: StatefulSetUnderTest) -> None:
     """The manifest's StatefulSet exists with its declared start ordinal and replicas, all
     pods Running and Ready (after a test that failed half-way, too)."""
-    kube, manifest = web.kube, web.manifest
-    ownership.ensure_statefulset(kube, manifest, web.namespace)
-    live = rest.raw(kube.apps.read_namespaced_stateful_set, web.name, web.namespace)
-    declared = manifest.policies.start_ordinal
-    if DeclaredPolicies.of(live).start_ordinal != declared:
-        ordinals.set_start_ordinal(kube, web.name, web.namespace, declared)
-    web.ensure_replicas(manifest.replicas)
+    ownership.ensure_statefulset(web)
+    declared = web.manifest.policies.start_ordinal
+    if DeclaredPolicies.of(web.read()).start_ordinal != declared:
+        ordinals.set_start_ordinal(web, declared)
+    web.ensure_replicas(web.manifest.replicas)
 
 
 def test_pod_labels(web: StatefulSetUnderTest, probe: Probe, observe: Observations) -> None:
@@ -84,18 +82,17 @@ def test_pod_labels(web: StatefulSetUnderTest, probe: Probe, observe: Observatio
     indexes = {name: web.manifest.start_ordinal + i for i, name in enumerate(names)}
     expect_none(identity_label_problems(pods, indexes), "pod identity labels")
 
-    target = pods[names[-1]]
-    body = identity.one_pod_service(web.manifest, names[-1])
+    last = names[-1]
+    target = pods[last]
+    body = identity.one_pod_service(web.manifest, last)
     service = body["metadata"]["name"]
     dns_name = f"{service}.{web.namespace}.svc.cluster.local"
     ip = str(target["status"]["podIP"])
-    identity.create_service(web.kube, web.namespace, body)
+    identity.create_service(web, body)
     try:
-        slices = identity.wait_endpoint_slices(
-            web.kube, web.namespace, service, web.timeouts.pods, web.diagnose
-        )
+        slices = identity.wait_endpoint_slices(web, service)
         observe.table(
-            f"Service {service}: selector {POD_NAME_LABEL}={names[-1]}",
+            f"Service {service}: selector {POD_NAME_LABEL}={last}",
             [{"EndpointSlices": describe_endpoints(slices)}],
         )
         expect_none(
@@ -105,7 +102,7 @@ def test_pod_labels(web: StatefulSetUnderTest, probe: Probe, observe: Observatio
         answer = wait.retry_until(
             lambda: probe.resolve(dns_name),
             lambda answer: answer.addresses == (ip,),
-            expected=f"{dns_name} to resolve to {names[-1]}'s IP {ip} only",
+            expected=f"{dns_name} to resolve to {last}'s IP {ip} only",
             seen=lambda answer: f"{answer.describe()}\n{answer.output}",
             timeout=web.timeouts.dns,
         )
@@ -114,7 +111,7 @@ def test_pod_labels(web: StatefulSetUnderTest, probe: Probe, observe: Observatio
             [{"name": dns_name, "expected": ip, "answer": answer.describe()}],
         )
     finally:
-        identity.delete_service(web.kube, web.namespace, service)
+        identity.delete_service(web, service)
 
 
 def test_scale_subresource(web: StatefulSetUnderTest, observe: Observations) -> None:
@@ -125,12 +122,10 @@ def test_scale_subresource(web: StatefulSetUnderTest, observe: Observations) -> 
     rows: list[dict[str, object]] = []
     problems: list[Problem] = []
 
-    def statefulset() -> dict[str, Any]:
-        return rest.raw(web.kube.apps.read_namespaced_stateful_set, web.name, web.namespace)
-
     def note(step: str, scale: dict[str, Any], expected: int, settled: bool) -> None:
-        live = statefulset()
-        problems.extend(found_at(step, scale_problems(scale, live, expected, selector, settled)))
+        live = web.read()
+        found = scale_problems(scale, live, replicas=expected, selector=selector, settled=settled)
+        problems.extend(found_at(step, found))
         rows.append(
             {
                 "step": step,
@@ -144,7 +139,7 @@ def test_scale_subresource(web: StatefulSetUnderTest, observe: Observations) -> 
     with web.record_pods() as recorder:
         note(
             f"update (PUT) to {up}",
-            replace_scale(web.kube, web.name, web.namespace, up),
+            replace_scale(web, up),
             up,
             settled=False,
         )
@@ -153,7 +148,7 @@ def test_scale_subresource(web: StatefulSetUnderTest, observe: Observations) -> 
     with web.record_pods() as recorder:
         note(
             f"patch to {replicas}",
-            patch_scale(web.kube, web.name, web.namespace, replicas),
+            patch_scale(web, replicas),
             replicas,
             settled=False,
         )
@@ -169,7 +164,7 @@ def test_scale_subresource(web: StatefulSetUnderTest, observe: Observations) -> 
 def _settled_scale(web: StatefulSetUnderTest, replicas: int) -> dict[str, Any]:
     """The Scale once the controller has counted `replicas` pods in the StatefulSet's status."""
     return wait.retry_until(
-        lambda: read_scale(web.kube, web.name, web.namespace),
+        lambda: read_scale(web),
         lambda scale: (scale.get("status") or {}).get("replicas") == replicas,
         expected=f"Scale status.replicas {replicas}",
         seen=_describe_scale,
@@ -214,7 +209,7 @@ def test_start_ordinal(web: StatefulSetUnderTest, observe: Observations) -> None
         before = ownership.uids(web.pods())
         kept = {name: uid for name, uid in before.items() if name in expected}
         with web.record_pods() as recorder:
-            ordinals.set_start_ordinal(web.kube, web.name, web.namespace, start)
+            ordinals.set_start_ordinal(web, start)
             web.wait_for_pods(recorder, expected)
             timeline = pod_timeline(recorder)
         now = web.pods()
@@ -244,15 +239,7 @@ def test_recreates_failed_pod(
     for, so its node rejects the copy's pod (Failed) until the port is freed."""
     as_declared(web)
     node = str(next(iter(web.pods().values()))["spec"]["nodeName"])
-    run = failed_pod.fail_then_free(
-        web.kube,
-        web.namespace,
-        web.manifest,
-        node,
-        settings.probe_image,
-        web.timeouts.pods,
-        web.diagnose,
-    )
+    run = failed_pod.fail_then_free(web, node=node, holder_image=settings.probe_image)
     observe.text(
         "the failing copy of the StatefulSet",
         f"StatefulSet {run.statefulset}: 1 replica pinned to node {node}, asking for host "
@@ -278,16 +265,16 @@ def test_orphan_and_adopt(web: StatefulSetUnderTest, observe: Observations) -> N
     it), removes those above its replicas (in order, unless Parallel), and releases a pod
     whose labels stop matching its selector."""
     as_declared(web)
-    kube, manifest, namespace = web.kube, web.manifest, web.namespace
+    manifest = web.manifest
     replicas = manifest.replicas
     everyone = manifest.pod_names(replicas + EXTRA_REPLICAS)
     members, condemned = everyone[:replicas], everyone[replicas:]
-    web.ensure_replicas(len(everyone))
+    web.ensure_replicas(replicas + EXTRA_REPLICAS)
     pods_before = ownership.uids(web.pods())
     claims = web.claim_names(everyone)
     claims_before = ownership.uids({c: web.claim(c) for c in claims})
 
-    ownership.delete_orphaning(kube, web.name, namespace, web.timeouts.pods, web.diagnose)
+    ownership.delete_orphaning(web)
     orphans = web.pods()
     claims_after = {c: web.claim(c) for c in claims}
     observe.table(
@@ -319,10 +306,10 @@ def test_orphan_and_adopt(web: StatefulSetUnderTest, observe: Observations) -> N
     )
 
     with web.record_pods() as recorder:
-        adopter = ownership.create_statefulset(kube, manifest, namespace)
+        adopter = ownership.create_statefulset(web)
         adopter_uid = str(adopter["metadata"]["uid"])
         web.wait_for_pods(recorder, members)
-        ownership.wait_controller(recorder, members, adopter_uid, web.timeouts.pods, web.diagnose)
+        ownership.wait_controller(web, recorder, members, controller_uid=adopter_uid)
         timeline = pod_timeline(recorder)
     adopted = web.pods()
     observe.timeline("pod events while a new StatefulSet adopted the orphans", timeline)
@@ -348,19 +335,20 @@ def _release_and_readopt(
 ) -> tuple[list[Problem], Timeline]:
     """Change `pod`'s labels so the selector no longer matches, check it is released, and put
     them back (also when that fails), waiting until it is adopted again."""
-    kube, namespace = web.kube, web.namespace
     before = web.pod(pod)
     change = ownership.unmatching_labels(web.manifest.statefulset["spec"]["selector"])
     with Recorder(
-        kube.core.list_namespaced_pod, namespace=namespace, field_selector=f"metadata.name={pod}"
+        web.kube.core.list_namespaced_pod,
+        namespace=web.namespace,
+        field_selector=f"metadata.name={pod}",
     ) as recorder:
-        ownership.patch_pod_labels(kube, pod, namespace, change)
+        ownership.patch_pod_labels(web, pod, change)
         try:
-            ownership.wait_controller(recorder, [pod], None, web.timeouts.pods, web.diagnose)
+            ownership.wait_controller(web, recorder, [pod], controller_uid=None)
             objects, _ = recorder.snapshot()
             problems = released_problems(pod, before["metadata"]["uid"], objects.get(pod))
         finally:
             restore = ownership.restoring_labels(before["metadata"].get("labels") or {}, change)
-            ownership.patch_pod_labels(kube, pod, namespace, restore)
-        ownership.wait_controller(recorder, [pod], owner_uid, web.timeouts.pods, web.diagnose)
+            ownership.patch_pod_labels(web, pod, restore)
+        ownership.wait_controller(web, recorder, [pod], controller_uid=owner_uid)
         return problems, pod_timeline(recorder)

@@ -53,7 +53,9 @@ def test_lifecycle(
             namespace_sweeper.add(namespace)
         initial = min(settings.manifest.replicas, INITIAL_REPLICAS)
         manifest = with_spec(settings.manifest, {"replicas": initial})
-        web = StatefulSetUnderTest(cluster.kube, namespace, manifest, settings.timeouts)
+        web = StatefulSetUnderTest(
+            kube=cluster.kube, namespace=namespace, manifest=manifest, timeouts=settings.timeouts
+        )
         model = Model.start(manifest.policies, initial)
         run = Lifecycle(web, model, probe)
         runs.append(run)

@@ -50,7 +50,9 @@ HELD_WINDOW = 5.0
 def under_test(
     cluster: Cluster, namespace: str, manifest: Manifest, settings: Settings
 ) -> StatefulSetUnderTest:
-    return StatefulSetUnderTest(cluster.kube, namespace, manifest, settings.timeouts)
+    return StatefulSetUnderTest(
+        kube=cluster.kube, namespace=namespace, manifest=manifest, timeouts=settings.timeouts
+    )
 
 
 def test_parallel_launch(
@@ -72,11 +74,11 @@ def test_parallel_launch(
     web = under_test(cluster, own_namespace, manifest, settings)
     pods = manifest.pod_names(wide)
     with web.record_pods() as recorder:
-        rest.apply_manifest(cluster.kube, manifest, own_namespace)
+        web.apply()
         _wait_running(web, recorder, pods[:1])
-        rest.scale(cluster.kube, web.name, own_namespace, wide)
+        web.scale(wide)
         _wait_running(web, recorder, pods)
-        rest.scale(cluster.kube, web.name, own_namespace, 0)
+        web.scale(0)
         _wait_pods(web, recorder, [], "no pods left after scaling to 0")
         timeline = pod_timeline(recorder)
     observe.timeline(f"pod events while scaling 1 -> {wide} -> 0, every pod held unready", timeline)
@@ -134,59 +136,58 @@ def test_halts_on_unhealthy(
     replicas = settings.manifest.replicas
     manifest = gated(without_claims(settings.manifest))
     web = under_test(cluster, own_namespace, manifest, settings)
-    pods = manifest.pod_names(replicas + 1)
     with web.record_pods() as recorder:
-        rest.apply_manifest(cluster.kube, manifest, own_namespace)
-        release_until_ready(
-            cluster.kube, own_namespace, recorder, pods[:replicas], web.timeouts.pods, web.diagnose
-        )
+        web.apply()
+        release_until_ready(web, recorder, manifest.pod_names(replicas))
 
-    up = _scale_up_past_unready_pod(web, pods)
-    observe.timeline(f"scaling {replicas} -> {replicas + 1} while {pods[-2]} was not Ready", up)
-    expect_none(ordered_creation_violations(up, pods[-2:]), "scale up resumed in order")
+    names = manifest.pod_names(replicas + 1)  # the manifest's pods and the one scaling adds
+    highest, added = names[replicas - 1], names[replicas]
+    up = _scale_up_past_unready_pod(web, replicas)
+    observe.timeline(f"scaling {replicas} -> {replicas + 1} while {highest} was not Ready", up)
+    expect_none(ordered_creation_violations(up, [highest, added]), "scale up resumed in order")
 
-    down = _scale_down_past_unready_pod(web, pods)
-    observe.timeline(f"scaling {replicas + 1} -> 1 while {pods[0]} was not Ready", down)
-    condemned = list(reversed(pods[1:]))
+    lowest, condemned = names[0], list(reversed(names[1:]))  # the others, highest first
+    down = _scale_down_past_unready_pod(web, replicas + 1)
+    observe.timeline(f"scaling {replicas + 1} -> 1 while {lowest} was not Ready", down)
     expect_none(
-        deleted_while_unready_violations(down, condemned, pods[0])
+        deleted_while_unready_violations(down, condemned, lowest)
         + ordered_deletion_violations(down, condemned),
         "scale down resumed in order",
     )
 
 
-def _scale_up_past_unready_pod(web: StatefulSetUnderTest, pods: Sequence[str]) -> Timeline:
-    """Hold the highest pod unready, scale up by one, watch the new pod not come for the
-    window, then release the held pod and the new one as it comes."""
-    held, new = pods[-2], pods[-1]
-    kube, namespace = web.kube, web.namespace
+def _scale_up_past_unready_pod(web: StatefulSetUnderTest, replicas: int) -> Timeline:
+    """Of `replicas` Ready pods, make the highest unready, scale up by one, watch the pod it
+    adds not come for the window, then release the unready pod and the added one as it comes."""
+    names = web.manifest.pod_names(replicas + 1)
+    unready, added = names[replicas - 1], names[replicas]
     with web.record_pods() as recorder:
-        hold_unready(kube, namespace, recorder, held, web.timeouts.pods, web.diagnose)
-        _wait_controller_sees_ready(web, len(pods) - 2)
-        rest.scale(kube, web.name, namespace, len(pods))
+        hold_unready(web, recorder, unready)
+        _wait_controller_sees_ready(web, replicas - 1)
+        web.scale(replicas + 1)
         _wait_reconciled(web)
-        created = recorder.wait_until(lambda p: new in p, HELD_WINDOW)
+        created = recorder.wait_until(lambda p: added in p, HELD_WINDOW)
         objects, _ = recorder.snapshot()
         expect(
             not created,
-            f"scaling up to {len(pods)} while {held} was not Ready",
-            f"no {new} for {HELD_WINDOW:.0f}s",
-            f"{new} created: {wait.describe_pods(objects)}",
+            f"scaling up to {replicas + 1} while {unready} was not Ready",
+            f"no {added} for {HELD_WINDOW:.0f}s",
+            f"{added} created: {wait.describe_pods(objects)}",
         )
-        set_healthy(kube, namespace, held, True)
-        release_until_ready(kube, namespace, recorder, pods, web.timeouts.pods, web.diagnose)
+        set_healthy(web, unready, healthy=True)
+        release_until_ready(web, recorder, names)
         return pod_timeline(recorder)
 
 
-def _scale_down_past_unready_pod(web: StatefulSetUnderTest, pods: Sequence[str]) -> Timeline:
-    """Hold the first pod unready, scale down to one, watch no pod go for the window, then
-    release it and wait for the scale-down to finish."""
-    unhealthy, condemned = pods[0], pods[1:]
-    kube, namespace = web.kube, web.namespace
+def _scale_down_past_unready_pod(web: StatefulSetUnderTest, replicas: int) -> Timeline:
+    """Of `replicas` Ready pods, make the lowest unready, scale down to one, watch no pod go
+    for the window, then release it and wait for the scale-down to finish."""
+    names = web.manifest.pod_names(replicas)
+    unhealthy, condemned = names[0], names[1:]
     with web.record_pods() as recorder:
-        hold_unready(kube, namespace, recorder, unhealthy, web.timeouts.pods, web.diagnose)
-        _wait_controller_sees_ready(web, len(condemned))
-        rest.scale(kube, web.name, namespace, 1)
+        hold_unready(web, recorder, unhealthy)
+        _wait_controller_sees_ready(web, replicas - 1)
+        web.scale(1)
         _wait_reconciled(web)
         deleted = recorder.wait_until(
             lambda p: any(c not in p or pod_state_from_object(p[c]).terminating for c in condemned),
@@ -199,8 +200,8 @@ def _scale_down_past_unready_pod(web: StatefulSetUnderTest, pods: Sequence[str])
             f"{', '.join(condemned)} left alone for {HELD_WINDOW:.0f}s",
             wait.describe_pods(objects),
         )
-        set_healthy(kube, namespace, unhealthy, True)
-        web.wait_for_pods(recorder, pods[:1])
+        set_healthy(web, unhealthy, healthy=True)
+        web.wait_for_pods(recorder, names[:1])
         return pod_timeline(recorder)
 
 
@@ -216,15 +217,12 @@ def _wait_controller_sees_ready(web: StatefulSetUnderTest, ready: int) -> None:
 def _wait_reconciled(web: StatefulSetUnderTest) -> None:
     """Wait until the controller has reconciled the StatefulSet's latest spec."""
 
-    def read() -> rest.Obj:
-        return rest.raw(web.kube.apps.read_namespaced_stateful_set, web.name, web.namespace)
-
     def observed(statefulset: rest.Obj) -> bool:
         generation = statefulset["metadata"].get("generation", 0)
         return bool(statefulset.get("status", {}).get("observedGeneration", 0) >= generation)
 
     wait.retry_until(
-        read,
+        web.read,
         observed,
         expected=f"StatefulSet {web.name}'s status.observedGeneration to reach its generation",
         seen=lambda s: (
@@ -325,8 +323,7 @@ def test_pvc_retention_policy(
 
 
 def _statefulset_owner(web: StatefulSetUnderTest) -> Owner:
-    statefulset = rest.raw(web.kube.apps.read_namespaced_stateful_set, web.name, web.namespace)
-    return Owner("StatefulSet", web.name, str(statefulset["metadata"]["uid"]))
+    return Owner("StatefulSet", web.name, str(web.read()["metadata"]["uid"]))
 
 
 def _pod_owners(web: StatefulSetUnderTest, pods: Sequence[str]) -> dict[str, Owner]:

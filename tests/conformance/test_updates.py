@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 import pytest
 
-from stsconf.access import rest, wait
+from stsconf.access import wait
 from stsconf.access.watching import Recorder
 from stsconf.checks import storage
 from stsconf.checks.data import own_data_problems
@@ -99,8 +99,8 @@ def test_rolling_update_order(web: StatefulSetUnderTest, observe: Observations) 
 def test_partitioned_update(web: StatefulSetUnderTest, observe: Observations) -> None:
     """With `rollingUpdate.partition` P only ordinals >= P move to the new revision, a pod below
     P comes back on the old one; lowering P step by step updates the rest in reverse order."""
-    pods = _pod_names(web)
-    replicas = len(pods)
+    replicas = web.spec_replicas()
+    pods = web.manifest.pod_names(replicas)
     _strategy(web, observe, f"RollingUpdate, partition {replicas}, then lower step by step")
     old = updates.settle(web, updates.rolling_update(partition=replicas)).update_revision
 
@@ -108,8 +108,8 @@ def test_partitioned_update(web: StatefulSetUnderTest, observe: Observations) ->
         new = updates.set_template(web, updates.changed(_template(web))).update_revision
         updates.hold(recorder, pods, HOLD_SECONDS)
         _, held = recorder.snapshot()
-        status = Status.of(updates.read(web))
-        canary = _lower_partition(web, recorder, pods, replicas - 1, old, new)
+        status = Status.of(web.read())
+        canary = _lower_partition(web, recorder, pods, partition=replicas - 1, old=old, new=new)
     observe.timeline(
         f"pod events: template changed to {new} under partition {replicas}, held for "
         f"{HOLD_SECONDS:g}s, then partition {replicas - 1} (canary)",
@@ -127,10 +127,12 @@ def test_partitioned_update(web: StatefulSetUnderTest, observe: Observations) ->
     )
     _expect_partitioned(canary, pods, replicas - 1, new)
     if replicas > 1:
-        _deleted_below_partition_comes_back_old(web, observe, pods, replicas - 1, old, new)
+        _deleted_below_partition_comes_back_old(
+            web, observe, pods, partition=replicas - 1, old=old, new=new
+        )
     for partition in range(replicas - 2, -1, -1):  # the phased roll-out
         with web.record_pods() as recorder:
-            timeline = _lower_partition(web, recorder, pods, partition, old, new)
+            timeline = _lower_partition(web, recorder, pods, partition=partition, old=old, new=new)
         observe.timeline(f"partition {partition}: pod events", timeline)
         _expect_partitioned(timeline, pods, partition, new)
     updates.wait_rolled_out(web, new)
@@ -146,6 +148,7 @@ def _lower_partition(
     web: StatefulSetUnderTest,
     recorder: Recorder,
     pods: list[str],
+    *,
     partition: int,
     old: str,
     new: str,
@@ -171,6 +174,7 @@ def _deleted_below_partition_comes_back_old(
     web: StatefulSetUnderTest,
     observe: Observations,
     pods: list[str],
+    *,
     partition: int,
     old: str,
     new: str,
@@ -196,8 +200,8 @@ def test_on_delete_update(web: StatefulSetUnderTest, observe: Observations) -> N
         new = updates.set_template(web, updates.changed(_template(web))).update_revision
         updates.hold(recorder, pods, HOLD_SECONDS)
         objects, held = recorder.snapshot()
-        status = Status.of(updates.read(web))
-        rest.delete_pods(web.kube, web.namespace, web.manifest.selector)
+        status = Status.of(web.read())
+        web.delete_all_pods()
         old_uids = frozenset(pod["metadata"]["uid"] for pod in objects.values())
         updates.wait_for_revisions(web, recorder, dict.fromkeys(pods, new), replacing=old_uids)
         timeline = pod_timeline(recorder)
@@ -344,7 +348,8 @@ def test_min_ready_seconds(web: StatefulSetUnderTest, observe: Observations) -> 
     minimum = declared or MIN_READY_SECONDS
     _strategy(web, observe, f"RollingUpdate, partition 0, minReadySeconds {minimum}")
     updates.settle(web, updates.rolling_update(), min_ready_seconds=minimum)
-    pods = _pod_names(web)
+    replicas = web.spec_replicas()
+    pods = web.manifest.pod_names(replicas)
     pods_started = time.monotonic()
     with web.record_pods() as pod_recorder:
         statefulset_started = time.monotonic()
@@ -353,8 +358,8 @@ def test_min_ready_seconds(web: StatefulSetUnderTest, observe: Observations) -> 
             updates.wait_for_revisions(web, pod_recorder, dict.fromkeys(pods, new))
             wait.wait_on_watch(
                 recorder,
-                lambda objects: _available_on(Status.of(objects[web.name]), new, len(pods)),
-                expected=f"rolled out onto {new} with availableReplicas {len(pods)}",
+                lambda objects: _available_on(Status.of(objects[web.name]), new, replicas),
+                expected=f"rolled out onto {new} with availableReplicas {replicas}",
                 seen=lambda objects: Status.of(objects[web.name]).describe(),
                 timeout=web.timeouts.pods,
                 diagnose=web.diagnose,
@@ -363,7 +368,11 @@ def test_min_ready_seconds(web: StatefulSetUnderTest, observe: Observations) -> 
         timeline = pod_timeline(pod_recorder)
     offset = statefulset_started - pods_started
     samples = [
-        StatusSample(e.seconds + offset, Status.of(e.object).ready, Status.of(e.object).available)
+        StatusSample(
+            seconds=e.seconds + offset,
+            ready=Status.of(e.object).ready,
+            available=Status.of(e.object).available,
+        )
         for e in events
     ]
     ready_at = {
@@ -388,8 +397,16 @@ def test_min_ready_seconds(web: StatefulSetUnderTest, observe: Observations) -> 
     expect_none(
         [
             *update_order_violations(timeline, pods[::-1], new),
-            *min_ready_violations(timeline, pods[::-1], new, minimum, AVAILABILITY_SLACK),
-            *availability_lag_violations(ready_at, samples, len(pods), minimum, AVAILABILITY_SLACK),
+            *min_ready_violations(
+                timeline, pods[::-1], new, min_ready_seconds=minimum, slack=AVAILABILITY_SLACK
+            ),
+            *availability_lag_violations(
+                ready_at,
+                samples,
+                replicas=replicas,
+                min_ready_seconds=minimum,
+                slack=AVAILABILITY_SLACK,
+            ),
         ],
         f"minReadySeconds {minimum}",
     )
@@ -406,7 +423,7 @@ def test_max_unavailable(web: StatefulSetUnderTest, observe: Observations) -> No
     pods at a time and never has more unavailable."""
     _strategy(web, observe, f"RollingUpdate, partition 0, maxUnavailable {MAX_UNAVAILABLE}")
     updates.settle(web, updates.rolling_update(max_unavailable=MAX_UNAVAILABLE))
-    kept = DeclaredPolicies.of(updates.read(web)).max_unavailable
+    kept = DeclaredPolicies.of(web.read()).max_unavailable
     if kept != MAX_UNAVAILABLE:
         pytest.skip(
             f"not applicable: the cluster (Kubernetes {web.kube.server_version()}) did not keep "
@@ -437,7 +454,7 @@ def _pod_names(web: StatefulSetUnderTest) -> list[str]:
 
 
 def _template(web: StatefulSetUnderTest) -> updates.Obj:
-    return updates.template(updates.read(web))
+    return updates.template(web.read())
 
 
 def _roll(web: StatefulSetUnderTest, pod_template: updates.Obj) -> tuple[Status, Timeline]:
@@ -464,7 +481,7 @@ def _revision_names(web: StatefulSetUnderTest) -> set[str]:
 
 
 def _show_revisions(web: StatefulSetUnderTest, observe: Observations, title: str) -> None:
-    status = Status.of(updates.read(web))
+    status = Status.of(web.read())
     pods = web.pods()
     observe.table(title, updates.revision_rows(updates.controller_revisions(web), status, pods))
     observe.table("pods and their revisions", updates.pod_rows(pods))

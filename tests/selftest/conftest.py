@@ -42,10 +42,10 @@ def suite_runs(
             name: pool.submit(
                 run_suite,
                 run.manifest or settings.manifest.path,
-                tmp_path_factory.mktemp(name.removeprefix("test_")),
-                [*extra, *run.options],
-                RUN_TIMEOUT,
-                run.target,
+                out_dir=tmp_path_factory.mktemp(name.removeprefix("test_")),
+                extra=[*extra, *run.options],
+                timeout=RUN_TIMEOUT,
+                target=run.target,
             )
             for name, run in longest_first
         }

@@ -124,10 +124,17 @@ def test_a_scale_up_out_of_order_is_a_transition_problem() -> None:
             PodEvent(2, 2.0, ADDED, PodState("web-1", "b", "Pending", False, False)),
         ]
     )
-    [problem] = transition_problems(before, before.scale(2), out_of_order, names, "rev")
+    [problem] = transition_problems(
+        before, before.scale(2), out_of_order, pod_name=names, update_revision="rev"
+    )
     assert str(problem).startswith("web-1: expected to be created only after web-0 was Running")
     parallel = Model.start(DeclaredPolicies(pod_management="Parallel"), 1)
-    assert transition_problems(parallel, parallel.scale(2), out_of_order, names, "rev") == []
+    assert (
+        transition_problems(
+            parallel, parallel.scale(2), out_of_order, pod_name=names, update_revision="rev"
+        )
+        == []
+    )
 
 
 def settled(name: str, hostname: str, addresses: tuple[str, ...], output: str) -> SettledPod:
