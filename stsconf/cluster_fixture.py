@@ -166,7 +166,7 @@ def _last_captured_error_line(config: pytest.Config) -> str:
         return ""
     _, err = capture.read_global_capture()
     errors = [line for line in err.splitlines() if line.startswith("ERROR:")]
-    return errors[-1] if errors else clusters.first_line(err)
+    return errors[-1] if errors else clusters.last_line(err)
 
 
 def _with_server_version(info: ClusterInfo, kube: Kube) -> ClusterInfo:

@@ -27,7 +27,8 @@ class ClusterInfo:
     created_by: str  # "kind (pytest-kind)" or "existing kubeconfig"
 
 
-def first_line(text: str) -> str:
+def last_line(text: str) -> str:
+    """The last line of `text` that is not blank (where tools put their error), stripped."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
 
@@ -47,7 +48,7 @@ def docker_problem() -> str | None:
     except subprocess.TimeoutExpired:
         return "Docker did not answer `docker info` within 60s; is the engine running?"
     if result.returncode != 0:
-        return f"Docker is not running: {first_line(result.stderr) or 'docker info failed'}"
+        return f"Docker is not running: {last_line(result.stderr) or 'docker info failed'}"
     return None
 
 
@@ -62,7 +63,7 @@ def run_tool(command: list[str]) -> str:
     except subprocess.TimeoutExpired as error:
         raise ClusterUnavailable(f"`{' '.join(command)}` took over {COMMAND_TIMEOUT}s") from error
     if result.returncode != 0:
-        reason = first_line(result.stderr) or first_line(result.stdout)
+        reason = last_line(result.stderr) or last_line(result.stdout)
         raise ClusterUnavailable(f"`{' '.join(command[:3])} ...` failed: {reason}")
     return result.stdout
 

@@ -24,7 +24,7 @@ import bcrypt
 import yaml
 
 from stsconf.access import wait
-from stsconf.access.cluster import first_line
+from stsconf.access.cluster import last_line
 from stsconf.access.pull_secret import RegistryCredentials
 from stsconf.access.secrecy import Hidden, mask, refuse_secret_arguments
 
@@ -150,7 +150,7 @@ def docker(
         raise RegistryError(f"`docker {args[0]}` took over {DOCKER_TIMEOUT}s") from None
     stdout, stderr = (out.decode(errors="replace") for out in (done.stdout, done.stderr))
     if done.returncode != 0:
-        reason = first_line(stderr) or first_line(stdout)
+        reason = last_line(stderr) or last_line(stdout)
         raise RegistryError(mask(f"`docker {' '.join(args[:2])} ...` failed: {reason}", hidden))
     return stdout
 

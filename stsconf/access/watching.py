@@ -11,7 +11,7 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from stsconf.model.timeline import ADDED, DELETED, EXISTING, WatchEvent
+from stsconf.model.timeline import DELETED, EXISTING, WatchEvent
 
 Obj = dict[str, Any]
 ListFunction = Callable[..., Any]
@@ -141,7 +141,3 @@ class Recorder:
             seconds = time.monotonic() - self._started
             self.events.append(WatchEvent(len(self.events), seconds, kind, obj))
             self._condition.notify_all()
-
-
-def was_added(event: WatchEvent) -> bool:
-    return event.kind in (ADDED, EXISTING)

@@ -10,14 +10,15 @@ from stsconf.model.dataprobe import DataProbe, ProbeRun, Stored
 from stsconf.model.expectations import Problem
 
 
-def write_problem(
-    probe: DataProbe, value: str, write: ProbeRun, read: ProbeRun | None
-) -> str | None:
-    """What went wrong storing `value` and reading it straight back, or None."""
+def write_failure(write: ProbeRun) -> str | None:
+    """What went wrong writing a value, or None."""
     if not write.result.ok:
         return f"the write exited {write.result.returncode}\n{write.describe()}"
-    if read is None:
-        return None
+    return None
+
+
+def read_back_failure(probe: DataProbe, value: str, read: ProbeRun) -> str | None:
+    """What went wrong reading `value` straight back after writing it, or None."""
     if not read.result.ok:
         return f"the read exited {read.result.returncode}\n{read.describe()}"
     if not probe.reads_back(value, read.output):

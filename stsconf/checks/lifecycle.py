@@ -47,7 +47,8 @@ def transition_problems(
     update_revision: str,
 ) -> list[Problem]:
     """The step's watch against the declared ordering rules (OrderedReady: creation, deletion
-    and a rolling update in order), and at most one pod per identity at any moment."""
+    and a rolling update in order), and at most one pod per identity at any moment.
+    `pod_name` names the pod at an offset from the start ordinal."""
     problems = identity_overlaps(timeline)
     if after.policies.ordered:
         problems += _ordering_violations(
@@ -85,17 +86,18 @@ def _ordering_violations(
 
 
 def settled_pod_problems(model: Model, pods: Mapping[int, SettledPod]) -> list[Problem]:
-    """Each settled pod's hostname is its name, its DNS name resolves to its IP alone, and its
-    data holds what the model says was last written (nothing, when its claim was deleted)."""
+    """For each settled pod (by offset from the start ordinal): its hostname is its name, its
+    DNS name resolves to its IP alone, and its data holds what the model says was last
+    written (nothing, when its claim was deleted)."""
     problems = []
-    for ordinal, pod in sorted(pods.items()):
+    for offset, pod in sorted(pods.items()):
         if pod.hostname != pod.name:
             problems.append(Problem(pod.name, f"hostname {pod.name}", repr(pod.hostname)))
         if pod.dns is not None and pod.dns.addresses != (pod.dns.ip,):
             seen = ", ".join(pod.dns.addresses) or "no address"
             problems.append(Problem(pod.name, f"{pod.dns.name} to resolve to {pod.dns.ip}", seen))
-        if pod.data is not None and ordinal in model.data:
-            problems += _data_problems(pod.name, model.data[ordinal], pod.data)
+        if pod.data is not None and offset in model.data:
+            problems += _data_problems(pod.name, model.data[offset], pod.data)
     return problems
 
 

@@ -1,11 +1,12 @@
 """What a StatefulSet must look like after each step of a lifecycle, as plain data.
 
-The model follows the documented contract of the policies the manifest declares: which
-ordinals exist after scaling, which revision each pod runs given the update strategy and the
-partition (the controller creates a pod below the partition on the current revision, any other
-on the update revision), which claims exist given the retention policy, and the value last
-written into each ordinal's data. Revisions are template numbers here; the cluster's revision
-names are learned as the templates are applied.
+The model follows the documented contract of the policies the manifest declares: which pods
+exist after scaling, which revision each pod runs given the update strategy and the partition
+(the controller creates a pod below the partition on the current revision, any other on the
+update revision), which claims exist given the retention policy, and the value last written
+into each pod's data. Pods are known by their offset from the start ordinal (0 for the first
+pod, whatever spec.ordinals.start says). Revisions are template numbers here; the cluster's
+revision names are learned as the templates are applied.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ class Model:
     partition: int = 0
     update_template: int = 0  # the template the StatefulSet holds now
     current_template: int = 0  # status.currentRevision's template
-    pods: Mapping[int, int] = field(default_factory=dict)  # ordinal -> template it runs
-    claims: frozenset[int] = frozenset()  # ordinals whose claims exist
+    pods: Mapping[int, int] = field(default_factory=dict)  # offset -> template it runs
+    claims: frozenset[int] = frozenset()  # offsets of the pods whose claims exist
     data: Mapping[int, str | None] = field(default_factory=dict)  # last value; None: lost
 
     @staticmethod
@@ -48,19 +49,19 @@ class Model:
         created = {o: self.template_for_new_pod(o) for o in range(replicas) if o not in kept}
         claims, data = set(self.claims), dict(self.data)
         if self.policies.deletes_claims_when_scaled:
-            for ordinal in set(self.pods) - set(kept):
-                claims.discard(ordinal)
-                if data.get(ordinal) is not None:
-                    data[ordinal] = None
+            for offset in set(self.pods) - set(kept):
+                claims.discard(offset)
+                if data.get(offset) is not None:
+                    data[offset] = None
         if self.policies.has_claim_templates:
             claims |= set(created)
         moved = replace(self, replicas=replicas, pods={**kept, **created},
                         claims=frozenset(claims), data=data)  # fmt: skip
         return moved.rolled()
 
-    def delete_pods(self, ordinals: frozenset[int]) -> Model:
+    def delete_pods(self, offsets: frozenset[int]) -> Model:
         pods = {
-            o: self.template_for_new_pod(o) if o in ordinals else t for o, t in self.pods.items()
+            o: self.template_for_new_pod(o) if o in offsets else t for o, t in self.pods.items()
         }
         return replace(self, pods=pods).rolled()
 
@@ -70,15 +71,15 @@ class Model:
     def set_partition(self, partition: int) -> Model:
         return replace(self, partition=partition).rolled()
 
-    def write(self, ordinal: int, value: str) -> Model:
-        return replace(self, data={**self.data, ordinal: value})
+    def write(self, offset: int, value: str) -> Model:
+        return replace(self, data={**self.data, offset: value})
 
     # The contract
 
-    def template_for_new_pod(self, ordinal: int) -> int:
+    def template_for_new_pod(self, offset: int) -> int:
         """A pod the controller creates runs the current revision below the partition of a
         RollingUpdate, the update revision otherwise."""
-        if self.policies.strategy == ROLLING_UPDATE and ordinal < self.partition:
+        if self.policies.strategy == ROLLING_UPDATE and offset < self.partition:
             return self.current_template
         return self.update_template
 

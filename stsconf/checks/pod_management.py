@@ -47,7 +47,7 @@ def all_gone_violations(timeline: Timeline, pod_names: Sequence[str]) -> list[Pr
 def launched_without_waiting_violations(
     timeline: Timeline, pod_names: Sequence[str]
 ) -> list[Problem]:
-    """Each pod after the first is created while its predecessor is not Ready (the test holds
+    """Each pod after the first is created while its predecessor is not Ready (the test keeps
     every pod unready): proof that the controller did not wait for it.
 
     `pod_names` lists the pods in ordinal order, the first of them existing already or created
@@ -72,9 +72,10 @@ def launched_without_waiting_violations(
             violations.append(
                 Problem(
                     pod,
-                    f"to be created while {predecessor} was held not Ready",
+                    f"to be created while {predecessor} was kept not Ready",
                     f"{pod} added at event #{added.seq} while {predecessor} was "
-                    f"{before.describe()} (the hold did not hold: no proof of a parallel launch)",
+                    f"{before.describe()} (the readiness gate did not keep it unready: no proof "
+                    "of a parallel launch)",
                 )
             )
     return violations

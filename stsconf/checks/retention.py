@@ -54,17 +54,6 @@ def missing_owner_problems(
     return problems
 
 
-def unexpected_owner_problems(
-    claims: Mapping[str, Obj | None], forbidden: Owner, names: Sequence[str]
-) -> list[Problem]:
-    """None of the named claims carries an owner reference to `forbidden`."""
-    return [
-        Problem(name, f"no owner reference to {forbidden}", describe_owners(claims.get(name)))
-        for name in names
-        if forbidden in owners_of(claims.get(name))
-    ]
-
-
 def owned_before_deletion_problems(
     events: Sequence[WatchEvent], owners: Mapping[str, Owner]
 ) -> list[Problem]:

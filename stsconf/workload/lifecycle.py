@@ -83,8 +83,9 @@ class Lifecycle:
     def kubectl(self) -> str:
         return f"kubectl -n {self.web.namespace}"
 
-    def pod(self, ordinal: int) -> str:
-        return self.web.manifest.pod_name(self.web.manifest.start_ordinal + ordinal)
+    def pod(self, offset: int) -> str:
+        """The name of the pod at `offset` from the start ordinal."""
+        return self.web.manifest.pod_name(self.web.manifest.start_ordinal + offset)
 
     # Steps
 
@@ -96,14 +97,14 @@ class Lifecycle:
             self.model.scale(replicas),
         )
 
-    def delete_pod(self, ordinal: int) -> None:
-        name = self.pod(ordinal)
+    def delete_pod(self, offset: int) -> None:
+        name = self.pod(offset)
         self.step(
             f"delete pod {name}",
             f"{self.kubectl} delete pod {name} --wait=false",
             lambda: self.web.delete_pod(name),
-            self.model.delete_pods(frozenset({ordinal})),
-            replaces=frozenset({ordinal}),
+            self.model.delete_pods(frozenset({offset})),
+            replaces=frozenset({offset}),
         )
 
     def delete_all_pods(self) -> None:
@@ -137,8 +138,8 @@ class Lifecycle:
             self.model.set_partition(partition),
         )
 
-    def write(self, ordinal: int) -> None:
-        name = self.pod(ordinal)
+    def write(self, offset: int) -> None:
+        name = self.pod(offset)
         value = f"{name}:{self.web.run_token}:{self.web.writes + 1}"
         probe = self.web.data_probe
         command = (
@@ -154,14 +155,14 @@ class Lifecycle:
             f"write {value!r} into {name}'s data",
             f"{self.kubectl} exec {name} -c {probe.container} -- {command}",
             store,
-            self.model.write(ordinal, value),
+            self.model.write(offset, value),
         )
 
-    def delete_claim_behind_the_controller(self, ordinal: int) -> None:
+    def delete_claim_behind_the_controller(self, offset: int) -> None:
         """A fault only the self-tests inject: a claim deleted while its pod runs."""
-        claims = self.web.claim_names([self.pod(ordinal)])
+        claims = self.web.claim_names([self.pod(offset)])
         self.step(
-            f"delete the claims of {self.pod(ordinal)} behind the controller's back",
+            f"delete the claims of {self.pod(offset)} behind the controller's back",
             "; ".join(f"{self.kubectl} delete pvc {claim} --wait=false" for claim in claims),
             lambda: self._delete_claims(claims),
             self.model,  # the model knows nothing of it: the invariants must notice
@@ -341,15 +342,15 @@ class Lifecycle:
     def settled_pods(self) -> dict[int, SettledPod]:
         """Each pod's hostname, DNS name (once DNS agrees, or time runs out) and, where the
         model has a value for it, its data."""
-        return {ordinal: self._settled_pod(ordinal) for ordinal in sorted(self.model.pods)}
+        return {offset: self._settled_pod(offset) for offset in sorted(self.model.pods)}
 
-    def _settled_pod(self, ordinal: int) -> SettledPod:
-        name = self.pod(ordinal)
+    def _settled_pod(self, offset: int) -> SettledPod:
+        name = self.pod(offset)
         return SettledPod(
             name=name,
             hostname=self.web.exec(name, ["hostname"]).stdout.strip(),
             dns=self._dns_lookup(name),
-            data=self.web.read_data(name) if ordinal in self.model.data else None,
+            data=self.web.read_data(name) if offset in self.model.data else None,
         )
 
     def _dns_lookup(self, name: str) -> DnsLookup | None:

@@ -1,4 +1,4 @@
-"""Holding pods unready and releasing them, whatever the image: a pod readiness gate.
+"""Making pods unready and releasing them, whatever the image: a pod readiness gate.
 
 The pod template gets `spec.readinessGates` with a condition type of the suite's own. A pod is
 Ready only while that condition is True as well (the kubelet keeps conditions it does not own),
@@ -21,7 +21,7 @@ from stsconf.workload.variants import with_statefulset
 
 Obj = dict[str, Any]
 
-CONDITION = "stsconf.io/healthy"  # the gate's condition type
+HEALTHY_CONDITION = "stsconf.io/healthy"  # the gate's condition type
 
 
 def gated(manifest: Manifest) -> Manifest:
@@ -30,8 +30,12 @@ def gated(manifest: Manifest) -> Manifest:
 
     def change(statefulset: Obj) -> None:
         pod_spec = statefulset["spec"]["template"]["spec"]
-        gates = [g for g in pod_spec.get("readinessGates") or [] if g["conditionType"] != CONDITION]
-        pod_spec["readinessGates"] = [*gates, {"conditionType": CONDITION}]
+        gates = [
+            g
+            for g in pod_spec.get("readinessGates") or []
+            if g["conditionType"] != HEALTHY_CONDITION
+        ]
+        pod_spec["readinessGates"] = [*gates, {"conditionType": HEALTHY_CONDITION}]
 
     return with_statefulset(manifest, change)
 
@@ -40,7 +44,7 @@ def set_healthy(web: StatefulSetUnderTest, pod: str, *, healthy: bool) -> None:
     """Set the gate's condition of `pod` through the status subresource."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     condition = {
-        "type": CONDITION,
+        "type": HEALTHY_CONDITION,
         "status": "True" if healthy else "False",
         "reason": "StsconfReleased" if healthy else "StsconfHeld",
         "message": "set by stsconf through the pod status API",
@@ -58,7 +62,7 @@ def set_healthy(web: StatefulSetUnderTest, pod: str, *, healthy: bool) -> None:
 def gate_status(pod: Mapping[str, Any]) -> str | None:
     """ "True", "False", or None while the condition was never set."""
     for condition in (pod.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == CONDITION:
+        if condition.get("type") == HEALTHY_CONDITION:
             return str(condition.get("status"))
     return None
 
@@ -112,13 +116,13 @@ def wait_for_gate(
     )
 
 
-def hold_unready(web: StatefulSetUnderTest, recorder: Recorder, pod: str) -> None:
+def make_unready(web: StatefulSetUnderTest, recorder: Recorder, pod: str) -> None:
     """Make `pod` unhealthy (its gate False) and wait until the watch shows it not Ready."""
     set_healthy(web, pod, healthy=False)
     wait.wait_on_watch(
         recorder,
         lambda pods: pod in pods and not pod_state_from_object(pods[pod]).ready,
-        expected=f"{pod} not Ready once its readiness gate {CONDITION} is False",
+        expected=f"{pod} not Ready once its readiness gate {HEALTHY_CONDITION} is False",
         seen=wait.describe_pods,
         timeout=web.timeouts.pods,
         diagnose=web.diagnose,

@@ -11,7 +11,7 @@ from stsconf.access import rest, wait
 from stsconf.access.rest import Kube
 from stsconf.access.watching import Recorder
 from stsconf.checks import storage
-from stsconf.checks.data import write_problem
+from stsconf.checks.data import read_back_failure, write_failure
 from stsconf.model.dataprobe import DataProbe, ProbeRun, Stored, data_probe
 from stsconf.model.exec_result import ExecResult
 from stsconf.model.manifest import Manifest
@@ -34,9 +34,12 @@ def store_value(probe: DataProbe, run: Exec, pod: str, value: str) -> Stored:
     if probe.problem:
         return Stored(pod=pod, value=value, write=None, read=None, problem=probe.problem)
     write = write_value(probe, run, pod, value)
-    read = read_value(probe, run, pod) if write.result.ok else None
-    problem = write_problem(probe, value, write, read)
-    return Stored(pod=pod, value=value, write=write, read=read, problem=problem)
+    failure = write_failure(write)
+    if failure:
+        return Stored(pod=pod, value=value, write=write, read=None, problem=failure)
+    read = read_value(probe, run, pod)
+    failure = read_back_failure(probe, value, read)
+    return Stored(pod=pod, value=value, write=write, read=read, problem=failure)
 
 
 def pod_timeline(recorder: Recorder) -> Timeline:

@@ -20,7 +20,7 @@ from kubernetes.client.exceptions import ApiException
 from stsconf.access import rest, wait
 from stsconf.access.watching import Recorder
 from stsconf.model.timeline import REVISION_LABEL, pod_state_from_object
-from stsconf.workload.readiness_gate import CONDITION as NEVER_READY
+from stsconf.workload.readiness_gate import HEALTHY_CONDITION
 from stsconf.workload.statefulset import StatefulSetUnderTest
 
 Obj = dict[str, Any]
@@ -163,7 +163,7 @@ def never_ready(pod_template: Obj) -> Obj:
     They carry the suite's readiness gate (readiness_gate.py), which nothing sets here."""
     result = changed(pod_template)
     gates = result["spec"].setdefault("readinessGates", [])
-    gates.append({"conditionType": NEVER_READY})
+    gates.append({"conditionType": HEALTHY_CONDITION})  # which stays unset: never Ready
     return result
 
 
@@ -243,7 +243,7 @@ def describe_revisions(pods: wait.Objects) -> str:
     )
 
 
-def hold(recorder: Recorder, pods: Sequence[str], seconds: float) -> None:
+def watch_untouched(recorder: Recorder, pods: Sequence[str], seconds: float) -> None:
     """Watch for `seconds`, returning early once any of `pods` is marked for deletion, gone,
     or replaced: a window in which nothing should happen to them."""
     objects, _ = recorder.snapshot()

@@ -39,7 +39,9 @@ from stsconf.workload.variants import with_statefulset
 pytestmark = pytest.mark.conformance
 
 EVICTION_AFTER = 2  # seconds the pods tolerate an unreachable or not-ready node
-HELD_WINDOW = 10.0  # seconds no second pod of a name may appear while the first is not gone
+NO_SECOND_POD_WINDOW = (
+    10.0  # seconds no second pod of a name may appear while the first is not gone
+)
 
 Obj = dict[str, Any]
 
@@ -229,7 +231,7 @@ def test_at_most_one_per_identity(
     The kubelet of the node running the last pod is stopped (its containers keep running,
     nothing reports on them). Once the node is unreachable, the pod (tolerating that only
     EVICTION_AFTER seconds) is marked for deletion, which its kubelet cannot confirm: for
-    HELD_WINDOW seconds after that no pod of that name with another uid may exist. The
+    NO_SECOND_POD_WINDOW seconds after that no pod of that name with another uid may exist. The
     documented force delete (grace period 0) then removes it, and the controller creates the
     replacement; with node-local volumes it waits for its node, as the report shows."""
     web = deployed(cluster, own_namespace, disruptable(settings.manifest), settings)
@@ -249,7 +251,7 @@ def test_at_most_one_per_identity(
                 diagnose=web.diagnose,
             )
             second = another_pod_named(victim, old_uid)
-            appeared = recorder.wait_until(second, HELD_WINDOW)
+            appeared = recorder.wait_until(second, NO_SECOND_POD_WINDOW)
             web.delete_pod(victim, grace_seconds=0)
             wait.wait_on_watch(
                 recorder,
@@ -273,7 +275,7 @@ def test_at_most_one_per_identity(
     expect(
         not appeared,
         f"pods named {victim} while the old one (uid {old_uid[:8]}) was not confirmed gone",
-        f"no second {victim} for {HELD_WINDOW:.0f}s",
+        f"no second {victim} for {NO_SECOND_POD_WINDOW:.0f}s",
         wait.describe_pods(recorder.snapshot()[0]),
     )
     expect_none(identity_overlaps(timeline), "at most one pod per identity")
@@ -281,7 +283,7 @@ def test_at_most_one_per_identity(
 
 def marked_for_deletion_or_removed(name: str, uid: str) -> Callable[[wait.Objects], bool]:
     """The pod of this uid is marked for deletion, or already gone from the API (something
-    force-deleted it: then a second pod of the name is what the held window catches)."""
+    force-deleted it: then a second pod of the name is what the window catches)."""
     return lambda pods: (
         name not in pods
         or pods[name]["metadata"]["uid"] != uid

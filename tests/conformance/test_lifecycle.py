@@ -85,7 +85,7 @@ def lifecycle_machine(
     options: LifecycleOptions,
 ) -> type[RuleBasedStateMachine]:
     """The rules Hypothesis draws from; each is one step of the suite's Lifecycle."""
-    ordinals = st.integers(0, MAX_REPLICAS - 1)
+    offsets = st.integers(0, MAX_REPLICAS - 1)
 
     class StatefulSetLifecycle(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -95,29 +95,29 @@ def lifecycle_machine(
         def has_pods(self) -> bool:
             return self.run.model.replicas > 0
 
-        def pick(self, ordinal: int) -> int:
-            return ordinal % self.run.model.replicas
+        def pick(self, offset: int) -> int:
+            return offset % self.run.model.replicas
 
         # Cheap rules first: Hypothesis shrinks towards the rules defined first.
         @precondition(lambda self: self.has_pods() and self.run.keeps_data)
-        @rule(ordinal=ordinals)
-        def write(self, ordinal: int) -> None:
-            self.run.write(self.pick(ordinal))
+        @rule(offset=offsets)
+        def write(self, offset: int) -> None:
+            self.run.write(self.pick(offset))
 
         @precondition(lambda self: options.fault == "delete-claim" and self.has_pods()
                       and bool(self.run.web.manifest.claim_templates))  # fmt: skip
-        @rule(ordinal=ordinals)
-        def delete_claim_behind_the_controller(self, ordinal: int) -> None:
-            self.run.delete_claim_behind_the_controller(self.pick(ordinal))
+        @rule(offset=offsets)
+        def delete_claim_behind_the_controller(self, offset: int) -> None:
+            self.run.delete_claim_behind_the_controller(self.pick(offset))
 
         @rule(replicas=st.integers(0, MAX_REPLICAS))
         def scale(self, replicas: int) -> None:
             self.run.scale(replicas)
 
         @precondition(has_pods)
-        @rule(ordinal=ordinals)
-        def delete_pod(self, ordinal: int) -> None:
-            self.run.delete_pod(self.pick(ordinal))
+        @rule(offset=offsets)
+        def delete_pod(self, offset: int) -> None:
+            self.run.delete_pod(self.pick(offset))
 
         @precondition(has_pods)
         @rule()

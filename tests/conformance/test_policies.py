@@ -2,7 +2,7 @@
 OrderedReady halting on a pod that is not Ready) and claim retention (Delete).
 
 Each test deploys its own copy of the manifest's StatefulSet in a namespace of its own, in the
-form its guarantee is about, and holds pods unready with a readiness gate that the suite sets
+form its guarantee is about, and makes pods unready with a readiness gate that the suite sets
 through the pod status API (stsconf/workload/readiness_gate.py), so this works with any image.
 """
 
@@ -34,7 +34,7 @@ from stsconf.model.timeline import Timeline, pod_state_from_object
 from stsconf.report.observations import Observations
 from stsconf.settings import Settings
 from stsconf.workload import updates
-from stsconf.workload.readiness_gate import gated, hold_unready, release_until_ready, set_healthy
+from stsconf.workload.readiness_gate import gated, make_unready, release_until_ready, set_healthy
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 from stsconf.workload.variants import with_spec, without_claims
 
@@ -44,7 +44,7 @@ pytestmark = pytest.mark.conformance
 # this window starts only once the controller has reconciled the new replica count
 # (status.observedGeneration caught up), so it already saw the change and chose to wait; the
 # window covers its requeues after that, which follow within milliseconds of any pod event.
-HELD_WINDOW = 5.0
+HALT_WINDOW = 5.0
 
 
 def under_test(
@@ -65,7 +65,7 @@ def test_parallel_launch(
     """Under Parallel, pods are created without waiting for their predecessors, and scaling
     1 -> N -> 0 completes while no pod is Ready."""
     # The guarantee is the cluster's honouring of Parallel, so the test declares it itself
-    # (on an OrderedReady manifest too); every pod is held unready by the readiness gate.
+    # (on an OrderedReady manifest too); every pod is kept unready by the readiness gate.
     # Claims play no part in it (upstream's spec has none): emptyDir volumes stand in.
     record_form("Parallel (deployed by this test)")
     wide = settings.manifest.replicas + 1
@@ -81,7 +81,7 @@ def test_parallel_launch(
         web.scale(0)
         _wait_pods(web, recorder, [], "no pods left after scaling to 0")
         timeline = pod_timeline(recorder)
-    observe.timeline(f"pod events while scaling 1 -> {wide} -> 0, every pod held unready", timeline)
+    observe.timeline(f"pod events while scaling 1 -> {wide} -> 0, every pod kept unready", timeline)
     expect_none(
         launched_without_waiting_violations(timeline, pods) + all_gone_violations(timeline, pods),
         "parallel launch and removal of unready pods",
@@ -98,7 +98,7 @@ def _wait_running(web: StatefulSetUnderTest, recorder: Recorder, names: Sequence
     wait.wait_on_watch(
         recorder,
         running,
-        expected=f"exactly pods {', '.join(names)} Running (held unready by the gate)",
+        expected=f"exactly pods {', '.join(names)} Running (kept unready by the gate)",
         seen=wait.describe_pods,
         timeout=web.timeouts.pods,
         diagnose=web.diagnose,
@@ -162,16 +162,16 @@ def _scale_up_past_unready_pod(web: StatefulSetUnderTest, replicas: int) -> Time
     names = web.manifest.pod_names(replicas + 1)
     unready, added = names[replicas - 1], names[replicas]
     with web.record_pods() as recorder:
-        hold_unready(web, recorder, unready)
+        make_unready(web, recorder, unready)
         _wait_controller_sees_ready(web, replicas - 1)
         web.scale(replicas + 1)
         _wait_reconciled(web)
-        created = recorder.wait_until(lambda p: added in p, HELD_WINDOW)
+        created = recorder.wait_until(lambda p: added in p, HALT_WINDOW)
         objects, _ = recorder.snapshot()
         expect(
             not created,
             f"scaling up to {replicas + 1} while {unready} was not Ready",
-            f"no {added} for {HELD_WINDOW:.0f}s",
+            f"no {added} for {HALT_WINDOW:.0f}s",
             f"{added} created: {wait.describe_pods(objects)}",
         )
         set_healthy(web, unready, healthy=True)
@@ -185,19 +185,19 @@ def _scale_down_past_unready_pod(web: StatefulSetUnderTest, replicas: int) -> Ti
     names = web.manifest.pod_names(replicas)
     unhealthy, condemned = names[0], names[1:]
     with web.record_pods() as recorder:
-        hold_unready(web, recorder, unhealthy)
+        make_unready(web, recorder, unhealthy)
         _wait_controller_sees_ready(web, replicas - 1)
         web.scale(1)
         _wait_reconciled(web)
         deleted = recorder.wait_until(
             lambda p: any(c not in p or pod_state_from_object(p[c]).terminating for c in condemned),
-            HELD_WINDOW,
+            HALT_WINDOW,
         )
         objects, _ = recorder.snapshot()
         expect(
             not deleted,
             f"scaling down to 1 while {unhealthy} was not Ready",
-            f"{', '.join(condemned)} left alone for {HELD_WINDOW:.0f}s",
+            f"{', '.join(condemned)} left alone for {HALT_WINDOW:.0f}s",
             wait.describe_pods(objects),
         )
         set_healthy(web, unhealthy, healthy=True)

@@ -37,12 +37,13 @@ from stsconf.model.timeline import Timeline, pod_state_from_object
 from stsconf.report.matrix import FORM_PROPERTY
 from stsconf.report.observations import Observations
 from stsconf.workload import updates
+from stsconf.workload.readiness_gate import HEALTHY_CONDITION
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 from stsconf.workload.updates import Status
 
 pytestmark = pytest.mark.conformance
 
-HOLD_SECONDS = 4.0  # how long nothing may happen where nothing should (the controller acts in ms)
+QUIET_SECONDS = 4.0  # how long nothing may happen where nothing should (the controller acts in ms)
 MIN_READY_SECONDS = 3  # minReadySeconds the suite sets when the manifest has none
 # The API's condition timestamps have whole seconds, and two watches see things at slightly
 # different moments: how much earlier than minReadySeconds a pod may count as available.
@@ -106,17 +107,17 @@ def test_partitioned_update(web: StatefulSetUnderTest, observe: Observations) ->
 
     with web.record_pods() as recorder:
         new = updates.set_template(web, updates.changed(_template(web))).update_revision
-        updates.hold(recorder, pods, HOLD_SECONDS)
-        _, held = recorder.snapshot()
+        updates.watch_untouched(recorder, pods, QUIET_SECONDS)
+        _, quiet = recorder.snapshot()
         status = Status.of(web.read())
         canary = _lower_partition(web, recorder, pods, partition=replicas - 1, old=old, new=new)
     observe.timeline(
-        f"pod events: template changed to {new} under partition {replicas}, held for "
-        f"{HOLD_SECONDS:g}s, then partition {replicas - 1} (canary)",
+        f"pod events: template changed to {new} under partition {replicas}, watched for "
+        f"{QUIET_SECONDS:g}s, then partition {replicas - 1} (canary)",
         canary,
     )
     expect_none(
-        untouched_violations(Timeline(canary.events[: len(held)]), pods, f"partition {replicas}"),
+        untouched_violations(Timeline(canary.events[: len(quiet)]), pods, f"partition {replicas}"),
         "partition P >= replicas",
     )
     expect(
@@ -198,18 +199,18 @@ def test_on_delete_update(web: StatefulSetUnderTest, observe: Observations) -> N
     pods = _pod_names(web)
     with web.record_pods() as recorder:
         new = updates.set_template(web, updates.changed(_template(web))).update_revision
-        updates.hold(recorder, pods, HOLD_SECONDS)
-        objects, held = recorder.snapshot()
+        updates.watch_untouched(recorder, pods, QUIET_SECONDS)
+        objects, quiet = recorder.snapshot()
         status = Status.of(web.read())
         web.delete_all_pods()
         old_uids = frozenset(pod["metadata"]["uid"] for pod in objects.values())
         updates.wait_for_revisions(web, recorder, dict.fromkeys(pods, new), replacing=old_uids)
         timeline = pod_timeline(recorder)
     observe.timeline(
-        f"pod events: template changed to {new}, held, then all pods deleted", timeline
+        f"pod events: template changed to {new}, watched, then all pods deleted", timeline
     )
     _show_revisions(web, observe, "ControllerRevisions after the pods were replaced")
-    before_deletion = Timeline(timeline.events[: len(held)])
+    before_deletion = Timeline(timeline.events[: len(quiet)])
     expect_none(untouched_violations(before_deletion, pods, "OnDelete"), "OnDelete before deletion")
     expect(
         (status.current_revision, status.update_revision, status.updated) == (old, new, 0),
@@ -287,7 +288,7 @@ def test_forced_rollback(web: StatefulSetUnderTest, observe: Observations) -> No
     with web.record_pods() as recorder:
         broken = updates.set_template(web, updates.never_ready(good_template)).update_revision
         _wait_running_on(web, recorder, top, broken)
-        updates.hold(recorder, lower, HOLD_SECONDS)
+        updates.watch_untouched(recorder, lower, QUIET_SECONDS)
         halted = pod_timeline(recorder)
         back = updates.set_template(web, good_template).update_revision
         uid = recorder.snapshot()[0][top]["metadata"]["uid"]
@@ -305,7 +306,7 @@ def test_forced_rollback(web: StatefulSetUnderTest, observe: Observations) -> No
     expect(
         not ready_broken,
         f"{top} on revision {broken}",
-        f"never Ready (readiness gate {updates.NEVER_READY})",
+        f"never Ready (readiness gate {HEALTHY_CONDITION})",
         f"Ready at event #{ready_broken[0].seq}" if ready_broken else "",
     )
     expect_none(

@@ -111,8 +111,8 @@ def test_the_declared_partition_is_where_the_model_starts() -> None:
     assert Model.start(DeclaredPolicies.of({"spec": spec}), 2).partition == 1
 
 
-def names(ordinal: int) -> str:
-    return f"web-{ordinal}"
+def names(offset: int) -> str:
+    return f"web-{offset}"
 
 
 def test_a_scale_up_out_of_order_is_a_transition_problem() -> None:

@@ -91,12 +91,12 @@ def test_pods_launched_while_predecessors_are_held_unready_prove_a_parallel_laun
 def test_a_pod_launched_only_after_its_predecessor_was_ready_proves_nothing() -> None:
     events = timeline(
         (ADDED, unready("web-0")),
-        (MODIFIED, state("web-0")),  # the hold failed: web-0 Ready
+        (MODIFIED, state("web-0")),  # the gate failed: web-0 Ready
         (ADDED, unready("web-1")),
     )
     [violation] = launched_without_waiting_violations(events, ["web-0", "web-1"])
     assert violation.what == "web-1"
-    assert "expected to be created while web-0 was held not Ready" in str(violation)
+    assert "expected to be created while web-0 was kept not Ready" in str(violation)
     assert "web-1 added at event #2 while web-0 was Running/Ready" in str(violation)
 
 

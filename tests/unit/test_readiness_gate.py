@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from stsconf.model.manifest import load_manifest
-from stsconf.workload.readiness_gate import CONDITION, gate_status, gated, pods_to_release
+from stsconf.workload.readiness_gate import HEALTHY_CONDITION, gate_status, gated, pods_to_release
 from stsconf.workload.variants import with_spec, without_claims
 
 WEB = Path(__file__).resolve().parents[2] / "manifests" / "web.yaml"
@@ -15,7 +15,7 @@ WEB = Path(__file__).resolve().parents[2] / "manifests" / "web.yaml"
 def pod(name: str, gate: str | None = None, terminating: bool = False) -> dict[str, Any]:
     conditions = [{"type": "Ready", "status": "False"}]
     if gate is not None:
-        conditions.append({"type": CONDITION, "status": gate})
+        conditions.append({"type": HEALTHY_CONDITION, "status": gate})
     metadata: dict[str, Any] = {"name": name, "uid": f"uid-{name}"}
     if terminating:
         metadata["deletionTimestamp"] = "2026-12-01T00:00:00Z"
@@ -26,7 +26,7 @@ def test_gated_manifest_adds_the_gate_and_leaves_the_original_alone() -> None:
     manifest = load_manifest(WEB)
     variant = gated(gated(manifest))  # twice: still one gate of ours
     gates = variant.statefulset["spec"]["template"]["spec"]["readinessGates"]
-    assert gates == [{"conditionType": CONDITION}]
+    assert gates == [{"conditionType": HEALTHY_CONDITION}]
     assert "readinessGates" not in manifest.statefulset["spec"]["template"]["spec"]
     assert variant.statefulset in variant.documents
     assert variant.service == manifest.service

@@ -11,7 +11,6 @@ from stsconf.checks.retention import (
     missing_owner_problems,
     owned_before_deletion_problems,
     recreated_problems,
-    unexpected_owner_problems,
 )
 from stsconf.model.timeline import ADDED, DELETED, EXISTING, MODIFIED, WatchEvent
 from tests.unit.problems import texts
@@ -55,12 +54,6 @@ def test_a_claim_without_the_owner_reference_or_gone_is_reported() -> None:
         "saw no owner references",
         "www-web-2: expected a claim owned by StatefulSet/web (uid set-uid-); saw no such claim",
     ]
-
-
-def test_an_owner_that_should_not_be_there_is_reported() -> None:
-    claims = {"www-web-0": claim("www-web-0", SET), "www-web-1": claim("www-web-1")}
-    [problem] = unexpected_owner_problems(claims, SET, ["www-web-0", "www-web-1"])
-    assert str(problem).startswith("www-web-0: expected no owner reference to StatefulSet/web")
 
 
 def test_condemned_claim_owned_by_its_pod_then_deleted_passes() -> None:

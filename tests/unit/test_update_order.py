@@ -29,7 +29,7 @@ from stsconf.model.timeline import (
     pod_state_from_object,
 )
 from stsconf.workload.updates import (
-    NEVER_READY,
+    HEALTHY_CONDITION,
     TEMPLATE_CHANGE,
     Status,
     changed,
@@ -275,5 +275,5 @@ def test_a_changed_template_differs_only_in_its_annotation_and_never_ready_adds_
     assert first["spec"] == template["spec"]
     assert "annotations" not in template["metadata"]
     broken = never_ready(template)
-    assert broken["spec"]["readinessGates"] == [{"conditionType": NEVER_READY}]
+    assert broken["spec"]["readinessGates"] == [{"conditionType": HEALTHY_CONDITION}]
     assert "readinessGates" not in template["spec"]
