@@ -31,7 +31,7 @@ from stsconf.model.timeline import Timeline
 from stsconf.observe.probe import Probe
 from stsconf.workload import updates
 from stsconf.workload.identity import ready_endpoints, wait_endpoint_slices
-from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
+from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline, unique_value
 
 Obj = dict[str, Any]
 
@@ -140,14 +140,14 @@ class Lifecycle:
 
     def write(self, offset: int) -> None:
         name = self.pod(offset)
-        value = f"{name}:{self.web.run_token}:{self.web.writes + 1}"
+        value = unique_value(name)
         probe = self.web.data_probe
         command = (
             f"env {VALUE_VARIABLE}={shlex.quote(value)} sh -c {shlex.quote(probe.write_script)}"
         )
 
         def store() -> None:
-            stored = self.web.write_data(name)
+            stored = self.web.write_data(name, value)
             if stored.problem:
                 raise LifecycleViolation("", stored_problems([stored]))
 

@@ -42,6 +42,11 @@ def store_value(probe: DataProbe, run: Exec, pod: str, value: str) -> Stored:
     return Stored(pod=pod, value=value, write=write, read=read, problem=failure)
 
 
+def unique_value(pod: str) -> str:
+    """A value for the pod's data that no write stored before: its name and a random token."""
+    return f"{pod}:{secrets.token_hex(4)}"
+
+
 def pod_timeline(recorder: Recorder) -> Timeline:
     _, events = recorder.snapshot()
     return Timeline(
@@ -55,12 +60,8 @@ class StatefulSetUnderTest:
     namespace: str
     manifest: Manifest
     timeouts: Timeouts
-    startup: Timeline = field(default_factory=Timeline)
-    # The value last stored into each pod's data, by pod name (see write_data).
-    written: dict[str, str] = field(default_factory=dict)
+    startup: Timeline = field(default_factory=Timeline)  # recorded by deploy()
     data_probe: DataProbe = field(init=False)
-    run_token: str = field(default_factory=lambda: secrets.token_hex(4))
-    writes: int = 0
 
     def __post_init__(self) -> None:
         self.data_probe = data_probe(self.manifest)
@@ -193,16 +194,12 @@ class StatefulSetUnderTest:
 
     # Data in the pods' persistent storage, through the data probe
 
-    def write_data(self, pod: str) -> Stored:
-        """Store a fresh value unique to `pod` and read it straight back; when that fails,
-        the problem also holds the pod's events and logs."""
-        self.writes += 1
-        stored = store_value(
-            self.data_probe, self.exec, pod, f"{pod}:{self.run_token}:{self.writes}"
-        )
+    def write_data(self, pod: str, value: str | None = None) -> Stored:
+        """Store `value` (by default a fresh one, see unique_value) in the pod's data and read
+        it straight back; when that fails, the problem also holds the pod's events and logs."""
+        stored = store_value(self.data_probe, self.exec, pod, value or unique_value(pod))
         if stored.problem:
             return replace(stored, problem=f"{stored.problem}\n{self.pod_report(pod)}")
-        self.written[pod] = stored.value
         return stored
 
     def read_data(self, pod: str) -> ProbeRun:

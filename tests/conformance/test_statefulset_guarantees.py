@@ -37,6 +37,14 @@ def scaled_up(web: StatefulSetUnderTest) -> int:
     return web.manifest.replicas + EXTRA_REPLICAS
 
 
+@pytest.fixture(scope="module")
+def condemned_values() -> dict[str, str]:
+    """The value stored in each pod a scale-down to the manifest's replicas removes, by pod:
+    test_scale_down_order stores them before it scales down, test_pvcs_kept_after_scale_down
+    reads them back after scaling up again (and stores its own when the first did not)."""
+    return {}
+
+
 @pytest.fixture(scope="session")
 def promised_storage(settings: Settings) -> None:
     """Skip the storage properties, as not applicable, for a StatefulSet that promises no
@@ -252,13 +260,16 @@ def test_scale_up_order(
 
 
 def test_scale_down_order(
-    web: StatefulSetUnderTest, declared_form: Callable[[], Form], observe: Observations
+    web: StatefulSetUnderTest,
+    declared_form: Callable[[], Form],
+    observe: Observations,
+    condemned_values: dict[str, str],
 ) -> None:
     """Scaling down removes pods from the highest ordinal, each after the higher one is gone."""
     form = declared_form()
     replicas, target = scaled_up(web), web.manifest.replicas
     web.ensure_replicas(replicas)
-    _write_into_condemned_pods(web)
+    _write_into_condemned_pods(web, condemned_values)
     timeline = web.scale_to(target)
     observe.timeline(f"pod events while scaling {replicas} -> {target}", timeline)
     condemned = list(reversed(web.manifest.pod_names(replicas)[target:]))
@@ -268,24 +279,30 @@ def test_scale_down_order(
     expect_none(ordered_deletion_violations(timeline, condemned), "ordered scale down")
 
 
-def _write_into_condemned_pods(web: StatefulSetUnderTest) -> None:
-    """Leave data in the pods a scale-down removes, for test_pvcs_kept_after_scale_down
-    (which checks, and stores again, whatever did not work here)."""
+def _write_into_condemned_pods(web: StatefulSetUnderTest, values: dict[str, str]) -> None:
+    """Leave data in the pods a scale-down removes, and note it in `values`, for
+    test_pvcs_kept_after_scale_down (which checks, and stores again, whatever did not work
+    here)."""
     if web.manifest.storage_not_applicable:
         return
     for pod in web.manifest.pod_names(scaled_up(web))[web.manifest.replicas :]:
-        web.write_data(pod)
+        stored = web.write_data(pod)
+        if not stored.problem:
+            values[pod] = stored.value
 
 
 @pytest.mark.usefixtures("promised_storage")
 def test_pvcs_kept_after_scale_down(
-    web: StatefulSetUnderTest, declared_form: Callable[[], Form], observe: Observations
+    web: StatefulSetUnderTest,
+    declared_form: Callable[[], Form],
+    observe: Observations,
+    condemned_values: dict[str, str],
 ) -> None:
     """Scaling down keeps removed pods' claims; scaling up reattaches them with their data."""
     form = declared_form()
     templates = web.manifest.claim_templates
     expect(bool(templates), f"StatefulSet {web.name}", "volumeClaimTemplates", "none declared")
-    condemned = _scaled_down_with_data(web)
+    condemned = _scaled_down_with_data(web, condemned_values)
     settled = web.settled_claims(web.claim_names(condemned))
     observe.table(
         "claims of removed pods after scale down",
@@ -300,7 +317,7 @@ def test_pvcs_kept_after_scale_down(
     reattached = [
         _reattachment(web, pod, template, settled) for pod in condemned for template in templates
     ]
-    written = {pod: web.written[pod] for pod in condemned}
+    written = {pod: condemned_values[pod] for pod in condemned}
     reads = {pod: web.read_data(pod) for pod in condemned}
     observe.table(
         "claims mounted after scaling up again",
@@ -336,14 +353,14 @@ def _data_rows(written: dict[str, str], reads: dict[str, ProbeRun]) -> list[dict
     ]
 
 
-def _scaled_down_with_data(web: StatefulSetUnderTest) -> list[str]:
-    """The pods removed by scaling down, after data was stored into them (by
-    test_scale_down_order, or here if that did not happen)."""
+def _scaled_down_with_data(web: StatefulSetUnderTest, values: dict[str, str]) -> list[str]:
+    """The pods removed by scaling down, after data was stored into them and noted in `values`
+    (by test_scale_down_order, or here if that did not happen)."""
     condemned = web.manifest.pod_names(scaled_up(web))[web.manifest.replicas :]
-    written = all(pod in web.written for pod in condemned)
+    written = all(pod in values for pod in condemned)
     if not written or web.spec_replicas() != web.manifest.replicas:
         web.ensure_replicas(scaled_up(web))
-        _store_values(web, condemned)
+        values.update({stored.pod: stored.value for stored in _store_values(web, condemned)})
         web.scale_to(web.manifest.replicas)
     return condemned
 

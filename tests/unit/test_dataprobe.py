@@ -30,7 +30,7 @@ from stsconf.model.manifest import (
 )
 from stsconf.report.junit import read_junit
 from stsconf.selftest import REPO, report_tables
-from stsconf.workload.statefulset import store_value
+from stsconf.workload.statefulset import store_value, unique_value
 from tests.unit.problems import texts
 from tests.unit.test_bad_input import assert_one_line_error, run_suite
 
@@ -317,3 +317,9 @@ def test_an_old_value_still_there_is_reported() -> None:
     reads = {"web-1": read("web-1", "old\n"), "web-2": read("web-2", "", 1, "no such file")}
     problems = still_there_problems(probe, {"web-1": "old", "web-2": "old"}, reads)
     assert [str(p).split("; saw")[0] for p in problems] == ["web-1: expected empty storage"]
+
+
+def test_each_value_stored_is_new_and_names_its_pod() -> None:
+    first, second = unique_value("web-0"), unique_value("web-0")
+    assert first != second
+    assert first.startswith("web-0:")
