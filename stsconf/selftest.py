@@ -15,25 +15,24 @@ from typing import TYPE_CHECKING
 
 from stsconf.access import resources
 from stsconf.report.junit import Outcome, read_junit
+from stsconf.report.matrix import GUARANTEES
 
 if TYPE_CHECKING:
     from stsconf.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 CONFORMANCE = resources.CONFORMANCE  # tests/conformance, or its copy in the installed package
-PROPERTIES = frozenset({
-    "ordered_startup", "stable_hostnames", "dns_records", "pvc_per_pod",
-    "data_survives_pod_deletion", "scale_up_order", "scale_down_order",
-    "pvcs_kept_after_scale_down", "cleanup_keeps_pvcs",
-    # identity and ownership (tests/conformance/test_identity_and_ownership.py)
-    "start_ordinal", "pod_labels", "orphan_and_adopt", "recreates_failed_pod",
-    "scale_subresource",
-    # updates (tests/conformance/test_updates.py)
-    "rolling_update_order", "partitioned_update", "on_delete_update", "rollback",
-    "forced_rollback", "min_ready_seconds", "max_unavailable",
-    # the declared policies (tests/conformance/test_policies.py)
-    "parallel_launch", "halts_on_unhealthy", "pvc_retention_policy",
+# The properties a run of the whole suite leaves out (see suite_command): the lifecycle test
+# (test_lifecycle.py) has budgets of its own, the disruption tests (test_disruption.py) need
+# several nodes. tests/unit/test_matrix.py checks these sets against the test files.
+LIFECYCLE_PROPERTIES = frozenset({"lifecycle"})
+DISRUPTION_PROPERTIES = frozenset({
+    "node_restart_keeps_pods", "at_most_one_per_identity", "replacement_follows_its_volume",
 })  # fmt: skip
+# What a run of the whole suite asserts: every property of the matrix but those.
+PROPERTIES = (
+    frozenset(g.property_id for g in GUARANTEES) - LIFECYCLE_PROPERTIES - DISRUPTION_PROPERTIES
+)
 # The nine guarantees of the article (tests/conformance/test_statefulset_guarantees.py).
 CORE_PROPERTIES = frozenset({
     "ordered_startup", "stable_hostnames", "dns_records", "pvc_per_pod",

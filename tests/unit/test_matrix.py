@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 
 from stsconf.report.matrix import (
@@ -22,37 +24,31 @@ from stsconf.report.matrix import (
     sentence_html,
     short,
 )
+from stsconf.selftest import (
+    CONFORMANCE,
+    CORE_PROPERTIES,
+    DISRUPTION_PROPERTIES,
+    LIFECYCLE_PROPERTIES,
+    PROPERTIES,
+)
 
-PROPERTY_IDS = [
-    "ordered_startup",
-    "stable_hostnames",
-    "dns_records",
-    "pvc_per_pod",
-    "data_survives_pod_deletion",
-    "scale_up_order",
-    "scale_down_order",
-    "pvcs_kept_after_scale_down",
-    "cleanup_keeps_pvcs",
-    "parallel_launch",
-    "halts_on_unhealthy",
-    "pvc_retention_policy",
-    "start_ordinal",
-    "pod_labels",
-    "orphan_and_adopt",
-    "recreates_failed_pod",
-    "scale_subresource",
-    "rolling_update_order",
-    "partitioned_update",
-    "on_delete_update",
-    "rollback",
-    "forced_rollback",
-    "min_ready_seconds",
-    "max_unavailable",
-    "node_restart_keeps_pods",
-    "at_most_one_per_identity",
-    "replacement_follows_its_volume",
-    "lifecycle",
-]
+PROPERTY_IDS = [g.property_id for g in GUARANTEES]  # in the matrix's order
+
+
+def conformance_tests() -> dict[str, str]:
+    """Each test function of the conformance suite, by name, with the file it is in."""
+    return {
+        node.name: path.name
+        for path in sorted(CONFORMANCE.glob("test_*.py"))
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+
+
+def properties_tested_in(*files: str) -> set[str]:
+    return {
+        name.removeprefix("test_") for name, file in conformance_tests().items() if file in files
+    }
 
 
 def checked(name: str, group: str = CONFORMANCE_GROUP) -> CheckedTest:
@@ -68,9 +64,20 @@ def run(*phases: tuple[str, str, str, str]) -> RunResults:
     return results
 
 
-def test_every_guarantee_of_the_article_is_in_the_matrix_in_order() -> None:
-    assert [g.property_id for g in GUARANTEES] == PROPERTY_IDS
+def test_every_property_of_the_matrix_has_its_test_and_every_test_its_property() -> None:
+    tested = {name.removeprefix("test_") for name in conformance_tests()}
+    assert len(set(PROPERTY_IDS)) == len(PROPERTY_IDS), "a property twice in the matrix"
+    assert sorted(set(PROPERTY_IDS) - tested) == [], "properties without a test_<id>"
+    assert sorted(tested - set(PROPERTY_IDS)) == [], "tests without their property in the matrix"
     assert all(g.sentence.endswith(".") and "\n" not in g.sentence for g in GUARANTEES)
+
+
+def test_the_property_sets_of_suite_runs_are_those_of_the_test_files() -> None:
+    assert properties_tested_in("test_statefulset_guarantees.py") == CORE_PROPERTIES
+    assert properties_tested_in("test_lifecycle.py") == LIFECYCLE_PROPERTIES
+    assert properties_tested_in("test_disruption.py") == DISRUPTION_PROPERTIES
+    others = set(conformance_tests().values()) - {"test_lifecycle.py", "test_disruption.py"}
+    assert properties_tested_in(*others) == PROPERTIES
 
 
 @pytest.mark.parametrize(
