@@ -18,6 +18,7 @@ from stsconf.access import cluster as clusters
 from stsconf.access import kind_fixture, resources
 from stsconf.access.airgap import DEFAULT_AIRGAP_FILE, Airgap, AirgapError, load_airgap
 from stsconf.access.cluster import ClusterInfo, ClusterUnavailable
+from stsconf.access.kind_config import merged_gates
 from stsconf.access.namespaces import create_fresh_namespace, delete_namespace, wait_until_gone
 from stsconf.access.pull_secret import (
     PullSecretError,
@@ -209,6 +210,7 @@ def pytest_configure(config: pytest.Config) -> None:
             **_other_images_entry(settings.manifest),
             "Probe image": settings.probe_image,
             **_airgap_entries(settings.airgap),
+            **_feature_gate_entries(merged_gates(config.option.feature_gates)),
             **_pull_secret_entries(settings.pull_credentials),
         },
     )
@@ -216,7 +218,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _settings(config: pytest.Config) -> Settings:
     option = config.option
-    airgap = load_airgap(option.airgap_file) if option.airgap else None
+    if option.kubernetes and not option.airgap:
+        raise AirgapError(
+            "--kubernetes picks a node image of the air-gapped build: add --airgap, or pass "
+            "--kind-image with kind's own node image of that minor"
+        )
+    airgap = load_airgap(option.airgap_file, option.kubernetes) if option.airgap else None
     if airgap:
         option.kind_bin = option.kind_bin or str(airgap.kind_bin)
         option.kind_image = option.kind_image or airgap.node_image
@@ -270,9 +277,15 @@ def _airgap_entries(airgap: Airgap | None) -> dict[str, str]:
         return {}
     summary = (
         f"kind {airgap.kind_version}, Kubernetes {airgap.kubernetes_version}, "
-        f"node image {airgap.node_image}"
+        f"node image {airgap.node_image} (minors built: {', '.join(airgap.built_minors)})"
     )
     return {"Air-gapped build": summary}
+
+
+def _feature_gate_entries(gates: dict[str, bool]) -> dict[str, str]:
+    """The gates the suite gives the clusters it creates (kind's own defaults otherwise)."""
+    listed = ", ".join(f"{name}={str(on).lower()}" for name, on in sorted(gates.items()))
+    return {"Feature gates": listed} if listed else {}
 
 
 def _pull_secret_entries(credentials: RegistryCredentials | None) -> dict[str, str]:
@@ -348,6 +361,8 @@ def cluster(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Clus
             "Nodes": clusters.describe_nodes(kube),
         },
     )
+    record_server = request.getfixturevalue("record_testsuite_property")
+    record_server("kubernetes_server_version", info.server_version)
     handle = Cluster(kube, info)
     request.config.stash[CLUSTER] = handle
     yield handle
