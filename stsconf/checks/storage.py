@@ -77,6 +77,17 @@ def describe_claim(name: str, claim: Obj | None) -> str:
     return f"{name} {phase}" + (f" owned by {', '.join(owners)}" if owners else "")
 
 
+def unbound_problems(claims: Mapping[str, Obj]) -> list[str]:
+    """Each claim is Bound to a volume (so the volume's release after its deletion can be
+    checked at all)."""
+    return [
+        mismatch(name, "Bound to a volume", describe_claim(name, claim) + ", no volume")
+        for name, claim in claims.items()
+        if (claim.get("status") or {}).get("phase") != "Bound"
+        or not (claim.get("spec") or {}).get("volumeName")
+    ]
+
+
 def volume_released(volume: Obj | None) -> bool:
     """A volume is released once it is deleted or no longer Bound to its claim."""
     return volume is None or (volume.get("status") or {}).get("phase") in ("Released", "Available")

@@ -83,3 +83,13 @@ def test_retry_until_explains_a_timeout() -> None:
             diagnose=lambda: "state dump",
         )
     assert retry_until(lambda: 5, lambda n: n == 5, expected="5", seen=str, timeout=1) == 5
+
+
+def test_a_claim_without_a_bound_volume_is_a_problem_before_its_release_is_checked() -> None:
+    bound = {"spec": {"volumeName": "pv-1"}, "status": {"phase": "Bound"}}
+    pending = {"spec": {}, "status": {"phase": "Pending"}}
+    assert storage.unbound_problems({"www-web-0": bound}) == []
+    (problem,) = storage.unbound_problems({"www-web-0": bound, "www-web-1": pending})
+    assert "www-web-1" in problem
+    assert "expected Bound to a volume" in problem
+    assert "saw" in problem
