@@ -182,6 +182,13 @@ def test_data_survives_pod_deletion(
         own_data_problems(web.data_probe, written, before, "before deletion"),
         "each replica holds its own data",
     )
+    if web.data_probe.http_path:  # a wrong port is the manifest's to fix, not lost data
+        served = [{"pod": pod} for pod in pods]
+        expect_none(
+            _served_over_http(web, probe, written, served),
+            f"served over HTTP on port {web.manifest.http_port} before any pod was deleted "
+            "(stsconf.io/probe-http-port names the port that serves it)",
+        )
 
     timeline = web.replace_pods(pods)
     observe.timeline("pod events while all pods were deleted and recreated", timeline)
