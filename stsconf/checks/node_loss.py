@@ -8,8 +8,9 @@ however long the old one stays marked for deletion on a node that stopped answer
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from stsconf.model.expectations import mismatch
 from stsconf.model.timeline import (
     ADDED,
     OrderViolation,
@@ -31,3 +32,30 @@ def return_violations(
             if timeline.first(name, [ADDED]) is not None:
                 problems += ordered_creation_violations(timeline, [predecessor, name])
     return problems
+
+
+def volume_placement_not_applicable(volume_nodes: Mapping[str, set[str]]) -> str | None:
+    """Why 'a replacement follows its volume' says nothing here: no volume of any pod is
+    bound to a node (network storage can be used anywhere). None when it applies."""
+    if any(volume_nodes.values()):
+        return None
+    return (
+        "not applicable: no volume of " + ", ".join(sorted(volume_nodes)) + " has a node "
+        "affinity (network storage): any node can use them, so where a replacement runs "
+        "shows nothing"
+    )
+
+
+def replacement_placement_problems(
+    volume_nodes: Mapping[str, set[str]], replaced_on: Mapping[str, str]
+) -> list[str]:
+    """Each replacement runs on the node its local volumes are bound to."""
+    return [
+        mismatch(
+            f"node of the replacement of {pod}",
+            f"the node of its volume ({', '.join(sorted(nodes))})",
+            replaced_on.get(pod, "not scheduled"),
+        )
+        for pod, nodes in volume_nodes.items()
+        if nodes and nodes != {replaced_on.get(pod)}
+    ]

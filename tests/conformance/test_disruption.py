@@ -17,7 +17,11 @@ from typing import Any
 import pytest
 
 from stsconf.access import rest
-from stsconf.checks.node_loss import return_violations
+from stsconf.checks.node_loss import (
+    replacement_placement_problems,
+    return_violations,
+    volume_placement_not_applicable,
+)
 from stsconf.model.expectations import expect, expect_none
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import identity_overlaps
@@ -301,20 +305,21 @@ def test_replacement_follows_its_volume(
     names = web.manifest.pod_names(web.manifest.replicas)
     stored = stored_values(web, names)
     volumes = {name: volume_nodes(web, name) for name in names}
+    not_applicable = volume_placement_not_applicable(volumes)
+    if not_applicable:
+        pytest.skip(not_applicable)
     web.replace_pods(names)
-    rows = [
-        {"pod": name, "volume on": ", ".join(sorted(volumes[name])) or "any node",
-         "replacement on": placement.pod_node(web.pod(name))}
-        for name in names
-    ]  # fmt: skip
-    observe.table("replacements and their volumes", rows)
-    for row, name in zip(rows, names, strict=True):
-        expect(
-            not volumes[name] or volumes[name] == {row["replacement on"]},
-            f"node of the replacement of {name}",
-            f"the node of its volume ({row['volume on']})",
-            row["replacement on"],
-        )
+    replaced_on = {name: placement.pod_node(web.pod(name)) for name in names}
+    observe.table(
+        "replacements and their volumes",
+        [
+            {"pod": name, "volume on": ", ".join(sorted(volumes[name])) or "any node",
+             "replacement on": replaced_on[name]}
+            for name in names
+        ],
+    )  # fmt: skip
+    expect_none(replacement_placement_problems(volumes, replaced_on), "replacements' nodes")
+    for name in names:
         expect_data_kept(web, name, stored[name].value, "its replacement")
 
 

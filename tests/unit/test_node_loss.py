@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from stsconf.checks.node_loss import return_violations
+from stsconf.checks.node_loss import (
+    replacement_placement_problems,
+    return_violations,
+    volume_placement_not_applicable,
+)
 from stsconf.model.timeline import (
     ADDED,
     DELETED,
@@ -111,3 +115,19 @@ def test_a_control_plane_taint_keeps_ordinary_pods_away() -> None:
     taint = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
     assert not takes_ordinary_pods({"spec": {"taints": [taint]}})
     assert takes_ordinary_pods({"spec": {}})
+
+
+def test_following_the_volume_does_not_apply_when_no_volume_has_a_node() -> None:
+    reason = volume_placement_not_applicable({"web-0": set(), "web-1": set()})
+    assert reason is not None
+    assert reason.startswith("not applicable: no volume of web-0, web-1 has a node affinity")
+    assert volume_placement_not_applicable({"web-0": {"w1"}, "web-1": set()}) is None
+
+
+def test_a_replacement_away_from_its_local_volume_is_a_problem() -> None:
+    volumes = {"web-0": {"w1"}, "web-1": {"w2"}, "web-2": set()}
+    assert replacement_placement_problems(volumes, {"web-0": "w1", "web-1": "w2"}) == []
+    (problem,) = replacement_placement_problems(volumes, {"web-0": "w1", "web-1": "w1"})
+    assert "replacement of web-1" in problem
+    assert "expected the node of its volume (w2)" in problem
+    assert "saw w1" in problem
