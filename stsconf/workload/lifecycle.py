@@ -17,14 +17,8 @@ from typing import Any
 
 from stsconf.access import rest
 from stsconf.checks.lifecycle_model import ROLLING_UPDATE, Model
-from stsconf.checks.update_order import update_order_violations
-from stsconf.model.timeline import (
-    OrderViolation,
-    Timeline,
-    identity_overlaps,
-    ordered_creation_violations,
-    ordered_deletion_violations,
-)
+from stsconf.checks.lifecycle_order import transition_violations
+from stsconf.model.timeline import Timeline
 from stsconf.observe import wait
 from stsconf.observe.dataprobe import VALUE_VARIABLE
 from stsconf.observe.probe import Probe
@@ -320,31 +314,9 @@ class Lifecycle:
     def transition_problems(self, before: Model, timeline: Timeline) -> list[str]:
         """What the step's watch shows against the declared ordering rules, and at most one
         pod per identity at any moment."""
-        problems: list[OrderViolation] = identity_overlaps(timeline)
-        if self.model.policies.ordered:
-            problems += self._ordering(before, timeline)
-        return [str(p) for p in problems]
-
-    def _ordering(self, before: Model, timeline: Timeline) -> list[OrderViolation]:
-        after = self.model
-        grown = sorted(set(after.pods) - set(before.pods))
-        shrunk = sorted(set(before.pods) - set(after.pods), reverse=True)
-        problems = []
-        if grown:
-            first = max(grown[0] - 1, 0)
-            names = [self.pod(o) for o in range(first, grown[-1] + 1)]
-            problems += ordered_creation_violations(timeline, names)
-        if shrunk:
-            problems += ordered_deletion_violations(timeline, [self.pod(o) for o in shrunk])
-        rolled = sorted(
-            (o for o, t in after.pods.items()
-             if o in before.pods and t != before.pods[o] and t == after.update_template),
-            reverse=True,
-        )  # fmt: skip
-        if rolled and len(grown) == 0:
-            revision = self.revisions.get(after.update_template, "")
-            problems += update_order_violations(timeline, [self.pod(o) for o in rolled], revision)
-        return problems
+        revision = self.revisions.get(self.model.update_template, "")
+        violations = transition_violations(before, self.model, timeline, self.pod, revision)
+        return [str(violation) for violation in violations]
 
     def invariant_problems(self) -> list[str]:
         """Each settled pod's hostname and DNS record, and each ordinal's data."""
