@@ -12,7 +12,7 @@ import pytest
 
 from stsconf.access.pull_secret import DEFAULT_PASSWORD_ENV
 from stsconf.access.secrecy import LeakGuard
-from stsconf.plugin import SETTINGS
+from stsconf.settings import SETTINGS
 
 GUARD = pytest.StashKey[LeakGuard]()
 
@@ -37,7 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """After stsconf.plugin has read the settings (and the --registry-* credentials)."""
+    """After stsconf.settings has read the settings (and the --registry-* credentials)."""
     config.addinivalue_line(
         "markers", "registry: pulls the image under test from a registry that demands a login"
     )

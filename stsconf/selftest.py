@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -15,10 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stsconf.access import resources
-from stsconf.report.matrix import FORM_PROPERTY
+from stsconf.report.junit import Outcome, read_junit
 
 if TYPE_CHECKING:
-    from stsconf.plugin import Settings
+    from stsconf.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 CONFORMANCE = resources.CONFORMANCE  # tests/conformance, or its copy in the installed package
@@ -51,15 +50,6 @@ DATA_LOSS_PROPERTIES = STORAGE_PROPERTIES | {"rolling_update_order"}
 # Properties a cluster may not offer, by the feature gate they need: where the gate is off
 # (MaxUnavailableStatefulSet on Kubernetes 1.34) their tests skip, naming it.
 FEATURE_GATED = {"max_unavailable": "MaxUnavailableStatefulSet"}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    name: str
-    result: str  # passed, failed, error or skipped
-    message: str  # shortened by pytest when long
-    text: str = ""  # the full report
-    form: str = ""  # the declared form it asserted, as the matrix shows it (see checks/declared.py)
 
 
 @dataclass(frozen=True)
@@ -149,29 +139,6 @@ def run_suite(
     junit = out_dir / "junit.xml"
     outcomes = read_junit(junit.read_text()) if junit.exists() else {}
     return SuiteRun(tuple(command), returncode, output, outcomes, out_dir / "report.html")
-
-
-def read_junit(text: str) -> dict[str, Outcome]:
-    """Outcome per test function name (the property id is the name without `test_`)."""
-    outcomes: dict[str, Outcome] = {}
-    for case in ET.fromstring(text).iter("testcase"):
-        name = case.get("name", "")
-        result, message, text = "passed", "", ""
-        for tag in ("failure", "error", "skipped"):
-            element = case.find(tag)
-            if element is not None:
-                result = {"failure": "failed"}.get(tag, tag)
-                message = element.get("message") or element.text or ""
-                text = element.text or message
-                break
-        form = case.find(f"properties/property[@name='{FORM_PROPERTY}']")
-        previous = outcomes.get(name)
-        if previous is None or previous.result == "passed":
-            # a teardown error after a pass comes as a second entry: the worse one wins
-            outcomes[name] = Outcome(
-                name, result, message, text, form.get("value", "") if form is not None else ""
-            )
-    return outcomes
 
 
 Table = list[dict[str, str]]

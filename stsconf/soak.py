@@ -22,7 +22,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from stsconf.access.resources import DEFAULT_MANIFEST
-from stsconf.selftest import Outcome, run_suite
+from stsconf.report.junit import Outcome
+from stsconf.selftest import run_suite
 
 RUN_TIMEOUT = 3600.0  # seconds for one run of the suite
 DEFAULT_OUT = Path("reports") / "soak"

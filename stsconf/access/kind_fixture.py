@@ -1,6 +1,6 @@
 """pytest-kind's `kind_cluster` fixture, overridden with the suite's kind config.
 
-stsconf.plugin registers this module in its pytest_configure, after every plugin pytest loaded
+stsconf.settings registers this module in its pytest_configure, after every plugin pytest loaded
 from entry points, so this fixture wins over pytest-kind-ng's whichever of the two pytest11
 plugins was loaded first (entry point order is that of the installed distributions).
 """

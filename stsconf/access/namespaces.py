@@ -9,10 +9,9 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
 from stsconf.access.rest import Kube
-from stsconf.observe import wait
-from stsconf.observe.watching import Recorder
+from stsconf.access.watching import Recorder
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 SUITE = "stsconf"

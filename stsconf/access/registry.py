@@ -23,10 +23,10 @@ from dataclasses import dataclass, field, replace
 import bcrypt
 import yaml
 
+from stsconf.access import wait
 from stsconf.access.cluster import first_line
 from stsconf.access.pull_secret import RegistryCredentials
 from stsconf.access.secrecy import Hidden, mask, refuse_secret_arguments
-from stsconf.observe import wait
 
 CONTAINER_NAME = "stsconf-registry"
 PORT = 5000

@@ -8,13 +8,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
 from stsconf.access.rest import Kube
+from stsconf.access.watching import Recorder
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import WatchEvent, pod_state_from_object
-from stsconf.observe import wait
 from stsconf.observe.diagnostics import namespace_report
-from stsconf.observe.watching import Recorder
 
 Obj = dict[str, Any]
 

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 from kubernetes import client
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
 from stsconf.access.rest import ExecResult, Kube
-from stsconf.observe import wait
+from stsconf.access.watching import Recorder
 from stsconf.observe.dns import nslookup_ipv4_answers
-from stsconf.observe.watching import Recorder
 
 PROBE_NAME = "stsconf-probe"
 HTTP_TIMEOUT = 10  # seconds

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from stsconf.report.junit import Outcome, read_junit
 from stsconf.report.matrix import (
     ERROR,
     FAILED,
@@ -24,7 +25,6 @@ from stsconf.report.matrix import (
     SKIPPED,
     short,
 )
-from stsconf.selftest import Outcome, read_junit
 
 MARKS = {PASSED: "✅", FAILED: "❌", ERROR: "❌", SKIPPED: "⏭️", NOT_RUN: "⚪"}
 PROPERTY_TESTS = {f"test_{g.property_id}" for g in GUARANTEES}

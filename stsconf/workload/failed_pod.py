@@ -19,13 +19,12 @@ from typing import Any
 
 from kubernetes import client
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
 from stsconf.access.rest import REQUEST_TIMEOUT, Kube
+from stsconf.access.watching import Recorder
 from stsconf.model.expectations import mismatch
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import ADDED, DELETED, PodState, Timeline
-from stsconf.observe import wait
-from stsconf.observe.watching import Recorder
 from stsconf.workload.statefulset import pod_timeline
 
 Obj = Mapping[str, Any]

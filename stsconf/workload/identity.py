@@ -8,12 +8,11 @@ from typing import Any
 
 from kubernetes import client
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
 from stsconf.access.rest import Kube
+from stsconf.access.watching import Recorder
 from stsconf.model.expectations import mismatch
 from stsconf.model.manifest import Manifest
-from stsconf.observe import wait
-from stsconf.observe.watching import Recorder
 
 Obj = Mapping[str, Any]
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"

@@ -15,11 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
 from stsconf.checks.lifecycle_model import ROLLING_UPDATE, Model
 from stsconf.checks.lifecycle_order import transition_violations
 from stsconf.model.timeline import Timeline
-from stsconf.observe import wait
 from stsconf.observe.dataprobe import VALUE_VARIABLE
 from stsconf.observe.probe import Probe
 from stsconf.workload import updates

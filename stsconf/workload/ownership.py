@@ -13,14 +13,13 @@ from typing import Any
 
 from kubernetes import client
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
 from stsconf.access.rest import REQUEST_TIMEOUT, Kube
+from stsconf.access.watching import Recorder
 from stsconf.checks import storage
 from stsconf.model.expectations import mismatch
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import ADDED, Timeline, pod_state_from_object
-from stsconf.observe import wait
-from stsconf.observe.watching import Recorder
 
 Obj = Mapping[str, Any]
 MERGE_PATCH = "application/merge-patch+json"

@@ -12,12 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
 from stsconf.access.rest import Kube
+from stsconf.access.watching import Recorder
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import pod_state_from_object
-from stsconf.observe import wait
-from stsconf.observe.watching import Recorder
 from stsconf.workload.variants import with_statefulset
 
 Obj = dict[str, Any]

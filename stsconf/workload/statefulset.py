@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
 from stsconf.access.rest import ExecResult, Kube
+from stsconf.access.watching import Recorder
 from stsconf.checks import storage
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import PodEvent, Timeline, pod_state_from_object
-from stsconf.observe import wait
 from stsconf.observe.dataprobe import (
     DataProbe,
     ProbeRun,
@@ -24,7 +24,6 @@ from stsconf.observe.dataprobe import (
     store_value,
 )
 from stsconf.observe.diagnostics import namespace_report
-from stsconf.observe.watching import Recorder
 
 Obj = dict[str, Any]
 

@@ -17,10 +17,9 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
+from stsconf.access.watching import Recorder
 from stsconf.model.timeline import REVISION_LABEL, pod_state_from_object
-from stsconf.observe import wait
-from stsconf.observe.watching import Recorder
 from stsconf.workload.readiness_gate import CONDITION as NEVER_READY
 from stsconf.workload.statefulset import StatefulSetUnderTest
 

@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
+from stsconf.access.watching import Recorder
+from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import expect
-from stsconf.observe import wait
 from stsconf.observe.dns import nslookup_ipv4_answers
 from stsconf.observe.placement import volume_node
-from stsconf.observe.watching import Recorder
-from stsconf.plugin import Cluster, Settings
 from stsconf.report.observations import Observations
+from stsconf.settings import Settings
 
 pytestmark = pytest.mark.cluster
 

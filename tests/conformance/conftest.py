@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from stsconf.checks.declared import Form, declared_forms, form_of, required_message
-from stsconf.plugin import Settings
 from stsconf.report.matrix import FORM_PROPERTY
+from stsconf.settings import Settings
 
 
 @pytest.fixture

@@ -16,19 +16,20 @@ from typing import Any
 
 import pytest
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
 from stsconf.checks.node_loss import (
     replacement_placement_problems,
     return_violations,
     volume_placement_not_applicable,
 )
+from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import expect, expect_none
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import identity_overlaps
-from stsconf.observe import placement, wait
+from stsconf.observe import placement
 from stsconf.observe.probe import Probe
-from stsconf.plugin import Cluster, Settings
 from stsconf.report.observations import Observations
+from stsconf.settings import Settings
 from stsconf.workload import disruption
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 from stsconf.workload.variants import with_statefulset

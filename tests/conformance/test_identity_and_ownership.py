@@ -12,15 +12,14 @@ from typing import Any
 
 import pytest
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
+from stsconf.access.watching import Recorder
 from stsconf.checks.declared import declared_forms
 from stsconf.model.expectations import expect_none
 from stsconf.model.timeline import Timeline, ordered_deletion_violations
-from stsconf.observe import wait
 from stsconf.observe.probe import Probe
-from stsconf.observe.watching import Recorder
-from stsconf.plugin import Settings
 from stsconf.report.observations import Observations
+from stsconf.settings import Settings
 from stsconf.workload import failed_pod, identity, ordinals, ownership
 from stsconf.workload.scale_subresource import (
     patch_scale,

@@ -16,10 +16,11 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_s
 
 from stsconf.access.namespaces import create_fresh_namespace, delete_namespace
 from stsconf.checks.lifecycle_model import ROLLING_UPDATE, Model, Policies
+from stsconf.cluster_fixture import Cluster
 from stsconf.lifecycle_plugin import LifecycleOptions, lifecycle_options
 from stsconf.observe.probe import Probe
-from stsconf.plugin import Cluster, Settings
 from stsconf.report.observations import Observations
+from stsconf.settings import Settings
 from stsconf.workload.lifecycle import Lifecycle, step_rows
 from stsconf.workload.statefulset import StatefulSetUnderTest
 from stsconf.workload.variants import with_spec

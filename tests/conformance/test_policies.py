@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
+from stsconf.access.watching import Recorder
 from stsconf.checks import retention
 from stsconf.checks.declared import DELETE, PARALLEL, Form
 from stsconf.checks.pod_management import (
@@ -22,6 +23,7 @@ from stsconf.checks.pod_management import (
 )
 from stsconf.checks.retention import Owner
 from stsconf.checks.storage import describe_claim
+from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import expect, expect_none, mismatch
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import (
@@ -30,11 +32,9 @@ from stsconf.model.timeline import (
     ordered_deletion_violations,
     pod_state_from_object,
 )
-from stsconf.observe import wait
 from stsconf.observe.dataprobe import Stored
-from stsconf.observe.watching import Recorder
-from stsconf.plugin import Cluster, Settings
 from stsconf.report.observations import Observations
+from stsconf.settings import Settings
 from stsconf.workload import updates
 from stsconf.workload.readiness_gate import gated, hold_unready, release_until_ready, set_healthy
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
+from stsconf.access import wait
 from stsconf.checks import retention, storage
 from stsconf.checks.declared import Form
 from stsconf.checks.pod_management import all_gone_violations, all_ready_violations
@@ -20,11 +21,10 @@ from stsconf.model.timeline import (
     ordered_deletion_violations,
     pod_state_from_object,
 )
-from stsconf.observe import wait
 from stsconf.observe.dataprobe import ProbeRun, Stored, own_data_problems, printed
 from stsconf.observe.probe import Probe
-from stsconf.plugin import Settings
 from stsconf.report.observations import Observations
+from stsconf.settings import Settings
 from stsconf.workload.statefulset import StatefulSetUnderTest
 
 pytestmark = pytest.mark.conformance

@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 
 import pytest
 
-from stsconf.access import rest
+from stsconf.access import rest, wait
+from stsconf.access.watching import Recorder
 from stsconf.checks import storage
 from stsconf.checks.update_order import (
     StatusSample,
@@ -31,9 +32,7 @@ from stsconf.checks.update_order import (
 )
 from stsconf.model.expectations import expect, expect_none, mismatch
 from stsconf.model.timeline import Timeline, pod_state_from_object
-from stsconf.observe import wait
 from stsconf.observe.dataprobe import own_data_problems, printed
-from stsconf.observe.watching import Recorder
 from stsconf.report.matrix import FORM_PROPERTY
 from stsconf.report.observations import Observations
 from stsconf.workload import updates

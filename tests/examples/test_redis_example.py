@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
+from stsconf.cluster_fixture import Cluster
 from stsconf.model.manifest import PROBE_WRITE, ManifestError, default_image, load_manifest
-from stsconf.plugin import Cluster, Settings
 from stsconf.report.observations import Observations
 from stsconf.selftest import (
     CORE_PROPERTIES,
@@ -36,6 +36,7 @@ from stsconf.selftest import (
     run_suite,
     same_cluster_options,
 )
+from stsconf.settings import Settings
 
 EXAMPLES = REPO / "manifests" / "examples"
 EXAMPLE = EXAMPLES / "redis.yaml"

@@ -14,7 +14,9 @@ from stsconf.access.kind_config import nodes_without_registry_hosts
 from stsconf.access.pull_secret import RegistryCredentials
 from stsconf.access.registry import PrivateRegistry
 from stsconf.access.secrecy import LeakGuard
-from stsconf.plugin import Cluster, Settings, fresh_test_namespace
+from stsconf.cluster_fixture import Cluster
+from stsconf.fixtures import fresh_test_namespace
+from stsconf.settings import Settings
 
 USER = "stsconf"
 

@@ -13,13 +13,14 @@ from stsconf.access import registry, rest
 from stsconf.access.pull_secret import create_pull_secret, with_pull_secret, with_pulled_image
 from stsconf.access.registry import PrivateRegistry
 from stsconf.access.secrecy import LeakGuard, contains_secret, process_command_lines
+from stsconf.access.watching import Recorder
+from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import expect
 from stsconf.model.manifest import Manifest
 from stsconf.observe import image_pull
 from stsconf.observe.image_pull import AUTH_FAILURE, PullRefusal
-from stsconf.observe.watching import Recorder
-from stsconf.plugin import Cluster, Settings
 from stsconf.report.observations import Observations
+from stsconf.settings import Settings
 from stsconf.workload.statefulset import StatefulSetUnderTest
 
 pytestmark = pytest.mark.registry

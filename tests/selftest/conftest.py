@@ -13,8 +13,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
-from stsconf.plugin import Cluster, Settings
+from stsconf.cluster_fixture import Cluster
 from stsconf.selftest import SuiteRun, run_suite
+from stsconf.settings import Settings
 from tests.selftest.detection import suite_options
 
 RUN_TIMEOUT = 900.0

@@ -10,14 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from stsconf.plugin import Cluster, Settings
-from stsconf.selftest import (
-    CONFORMANCE,
-    CORE_PROPERTIES,
-    SuiteRun,
-    only,
-    same_cluster_options,
-)
+from stsconf.cluster_fixture import Cluster
+from stsconf.selftest import CONFORMANCE, CORE_PROPERTIES, SuiteRun, only, same_cluster_options
+from stsconf.settings import Settings
 
 
 @dataclass(frozen=True)

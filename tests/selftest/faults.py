@@ -8,8 +8,8 @@ from typing import Any
 from stsconf.access import rest
 from stsconf.access.namespaces import SUITE
 from stsconf.access.rest import Kube
+from stsconf.access.watching import Recorder
 from stsconf.model.timeline import condition_true
-from stsconf.observe.watching import Recorder
 
 Obj = dict[str, Any]
 

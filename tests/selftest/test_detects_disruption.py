@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from stsconf.access import resources, rest
+from stsconf.cluster_fixture import Cluster
 from stsconf.observe import placement
-from stsconf.plugin import Cluster, Settings
 from stsconf.selftest import run_suite
+from stsconf.settings import Settings
 from tests.selftest.detection import Violation, assert_detects, suite_options
 from tests.selftest.faults import ForceDeletingAutomation
 

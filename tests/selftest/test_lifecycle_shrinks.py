@@ -12,9 +12,9 @@ from concurrent.futures import Future
 
 import pytest
 
-from stsconf.plugin import Settings
 from stsconf.report.observations import Observations
 from stsconf.selftest import LIFECYCLE, SuiteRun, report_tables
+from stsconf.settings import Settings
 from tests.selftest.detection import PlannedRun
 
 pytestmark = pytest.mark.selftest

@@ -33,7 +33,8 @@ from stsconf.observe.dataprobe import (
     own_data_problems,
     store_value,
 )
-from stsconf.selftest import REPO, read_junit, report_tables
+from stsconf.report.junit import read_junit
+from stsconf.selftest import REPO, report_tables
 from tests.unit.test_bad_input import assert_one_line_error, run_suite
 
 EXAMPLE = REPO / "manifests" / "examples" / "redis.yaml"

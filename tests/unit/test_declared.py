@@ -18,6 +18,7 @@ from stsconf.checks.declared import (
     required_message,
 )
 from stsconf.model.manifest import load_manifest
+from stsconf.report.junit import read_junit
 from stsconf.report.matrix import (
     CONFORMANCE_GROUP,
     GUARANTEES,
@@ -27,7 +28,6 @@ from stsconf.report.matrix import (
     matrix_html,
     matrix_rows,
 )
-from stsconf.selftest import read_junit
 
 REPO = Path(__file__).resolve().parents[2]
 SELFTEST = REPO / "tests" / "selftest" / "manifests"

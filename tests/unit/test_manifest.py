@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from stsconf.model.manifest import ClaimTemplate, ManifestError, label_selector, load_manifest
-from stsconf.plugin import DEFAULT_MANIFEST
+from stsconf.settings import DEFAULT_MANIFEST
 
 SELFTEST_MANIFESTS = Path(__file__).resolve().parent.parent / "selftest" / "manifests"
 

@@ -18,7 +18,7 @@ from stsconf.access.pull_secret import (
     with_pulled_image,
 )
 from stsconf.model.manifest import load_manifest
-from stsconf.plugin import DEFAULT_MANIFEST
+from stsconf.settings import DEFAULT_MANIFEST
 
 PASSWORD = "pw-from-the-environment"
 CREDENTIALS = RegistryCredentials("team-registry:5000", "bob", PASSWORD)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from stsconf.access.wait import WaitTimeout
 from stsconf.model.expectations import mismatch
 from stsconf.model.manifest import load_manifest
 from stsconf.model.timeline import ADDED, PodEvent, PodState, Timeline
-from stsconf.observe.wait import WaitTimeout
 from stsconf.report.matrix import GUARANTEES
 from stsconf.report.observations import (
     Explanation,

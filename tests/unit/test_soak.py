@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stsconf.selftest import Outcome
+from stsconf.report.junit import Outcome
 from stsconf.soak import failures_per_property, keep_cluster
 
 

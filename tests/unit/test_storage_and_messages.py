@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from stsconf.access.wait import WaitTimeout, retry_until
 from stsconf.checks import storage
 from stsconf.model.expectations import expect, expect_none, mismatch
 from stsconf.model.manifest import ClaimTemplate
-from stsconf.observe.wait import WaitTimeout, retry_until
 
 TEMPLATE = ClaimTemplate("www", "1Gi", ("ReadWriteOnce",), "/data")
 POD = {

@@ -7,7 +7,7 @@ import queue
 from collections.abc import Iterator
 from typing import Any
 
-from stsconf.observe.watching import Recorder
+from stsconf.access.watching import Recorder
 
 STOP = b""
 

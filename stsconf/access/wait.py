@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_exponential
 
+from stsconf.access.watching import Recorder
 from stsconf.model.timeline import pod_state_from_object
-from stsconf.observe.watching import Recorder
 
 Obj = dict[str, Any]
 Objects = Mapping[str, Obj]
