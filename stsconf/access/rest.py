@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +16,12 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL
 
+from stsconf.model.exec_result import ExecResult
 from stsconf.model.manifest import Manifest
 
 Obj = dict[str, Any]
 
 REQUEST_TIMEOUT = 30  # seconds, for every single non-watch request
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    command: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
 
 
 class Kube:

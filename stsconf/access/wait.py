@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_result,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from stsconf.access.watching import Recorder
 from stsconf.model.timeline import pod_state_from_object
@@ -41,6 +47,24 @@ def wait_on_watch(
         raise WaitTimeout(expected, seen(objects), timeout, diagnose())
 
 
+def attempt_until(attempt: Callable[[], T], accept: Callable[[T], bool], *, timeout: float) -> T:
+    """Repeat `attempt` (with short backoff) until its result is accepted or time runs out;
+    return the accepted result, or else the last one."""
+    retrying = Retrying(
+        stop=stop_after_delay(timeout),
+        wait=wait_exponential(multiplier=0.2, max=2),
+        retry=retry_if_result(lambda result: not accept(result)),
+        retry_error_callback=_last_result,
+    )
+    result: T = retrying(attempt)
+    return result
+
+
+def _last_result(state: RetryCallState) -> Any:
+    assert state.outcome is not None  # tenacity calls this after an attempt
+    return state.outcome.result()
+
+
 def retry_until(
     attempt: Callable[[], T],
     accept: Callable[[T], bool],
@@ -50,17 +74,12 @@ def retry_until(
     timeout: float,
     diagnose: Callable[[], str] = str,
 ) -> T:
-    """Repeat `attempt` (with short backoff) until its result is accepted or time runs out."""
-    retrying = Retrying(
-        stop=stop_after_delay(timeout),
-        wait=wait_exponential(multiplier=0.2, max=2),
-        retry=retry_if_result(lambda result: not accept(result)),
-    )
-    try:
-        return retrying(attempt)
-    except RetryError as error:
-        last: T = error.last_attempt.result()
-        raise WaitTimeout(expected, seen(last), timeout, diagnose()) from None
+    """Repeat `attempt` (with short backoff) until its result is accepted; when time runs out
+    first, fail saying what was expected and what the last attempt gave."""
+    result = attempt_until(attempt, accept, timeout=timeout)
+    if not accept(result):
+        raise WaitTimeout(expected, seen(result), timeout, diagnose())
+    return result
 
 
 # Conditions and descriptions on sets of pods, as a pod recorder holds them.

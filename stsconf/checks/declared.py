@@ -9,14 +9,10 @@ opt-out itself into a failure. Plain data and pure functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-ORDERED_READY = "OrderedReady"
-PARALLEL = "Parallel"
-RETAIN = "Retain"
-DELETE = "Delete"
+from stsconf.model.policies import ORDERED_READY, RETAIN, DeclaredPolicies
 
 POLICY_FIELD = "podManagementPolicy"
 WHEN_SCALED_FIELD = "persistentVolumeClaimRetentionPolicy.whenScaled"
@@ -25,29 +21,6 @@ WHEN_DELETED_FIELD = "persistentVolumeClaimRetentionPolicy.whenDeleted"
 
 class RequireError(ValueError):
     """--require names a property that does not exist or that no manifest can opt out of."""
-
-
-@dataclass(frozen=True)
-class Declared:
-    """The forms a StatefulSet declares (API defaults where it says nothing)."""
-
-    pod_management: str = ORDERED_READY
-    when_scaled: str = RETAIN
-    when_deleted: str = RETAIN
-
-    @property
-    def ordered(self) -> bool:
-        return self.pod_management != PARALLEL
-
-
-def declared_forms(statefulset: Mapping[str, Any]) -> Declared:
-    spec = statefulset.get("spec") or {}
-    retention = spec.get("persistentVolumeClaimRetentionPolicy") or {}
-    return Declared(
-        pod_management=str(spec.get("podManagementPolicy") or ORDERED_READY),
-        when_scaled=str(retention.get("whenScaled") or RETAIN),
-        when_deleted=str(retention.get("whenDeleted") or RETAIN),
-    )
 
 
 @dataclass(frozen=True)
@@ -75,7 +48,7 @@ class Form:
 @dataclass(frozen=True)
 class _Rule:
     promise: str
-    attribute: str  # of Declared
+    attribute: str  # of DeclaredPolicies
     field: str
     promising_value: str
     label: str = ""  # put before the value in the matrix
@@ -108,12 +81,12 @@ OPT_OUTS: dict[str, _Rule] = {
 }
 
 
-def form_of(declared: Declared, property_id: str) -> Form | None:
+def form_of(policies: DeclaredPolicies, property_id: str) -> Form | None:
     """The declared form of a guarantee a manifest may opt out of; None for the others."""
     rule = OPT_OUTS.get(property_id)
     if rule is None:
         return None
-    value = str(getattr(declared, rule.attribute))
+    value = str(getattr(policies, rule.attribute))
     opt_out = None
     if value != rule.promising_value:
         opt_out = OptOut(rule.promise, rule.field, value, rule.promising_value)

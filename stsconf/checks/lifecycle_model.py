@@ -13,36 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-ON_DELETE = "OnDelete"
-ROLLING_UPDATE = "RollingUpdate"
-
-
-@dataclass(frozen=True)
-class Policies:
-    """What the manifest declares, as far as the model needs it."""
-
-    ordered: bool = True  # podManagementPolicy OrderedReady (else Parallel)
-    strategy: str = ROLLING_UPDATE  # or ON_DELETE
-    delete_claims_when_scaled: bool = False  # persistentVolumeClaimRetentionPolicy.whenScaled
-    keeps_data: bool = True  # claim templates or a declared data probe
-
-    @staticmethod
-    def of(statefulset: Mapping[str, object]) -> Policies:
-        spec = statefulset.get("spec") or {}
-        assert isinstance(spec, Mapping)
-        strategy = (spec.get("updateStrategy") or {}).get("type") or ROLLING_UPDATE
-        retention = spec.get("persistentVolumeClaimRetentionPolicy") or {}
-        return Policies(
-            ordered=(spec.get("podManagementPolicy") or "OrderedReady") == "OrderedReady",
-            strategy=str(strategy),
-            delete_claims_when_scaled=retention.get("whenScaled") == "Delete",
-            keeps_data=bool(spec.get("volumeClaimTemplates")),
-        )
+from stsconf.model.policies import ROLLING_UPDATE, DeclaredPolicies
 
 
 @dataclass(frozen=True)
 class Model:
-    policies: Policies
+    policies: DeclaredPolicies
     replicas: int
     partition: int = 0
     update_template: int = 0  # the template the StatefulSet holds now
@@ -52,10 +28,18 @@ class Model:
     data: Mapping[int, str | None] = field(default_factory=dict)  # last value; None: lost
 
     @staticmethod
-    def start(policies: Policies, replicas: int, partition: int = 0) -> Model:
+    def start(policies: DeclaredPolicies, replicas: int) -> Model:
+        """The set as deployed: `replicas` pods on the first template, the partition it
+        declares."""
         pods = dict.fromkeys(range(replicas), 0)
-        claims = frozenset(pods) if policies.keeps_data else frozenset()
-        return Model(policies, replicas, partition, pods=pods, claims=claims)
+        claims = frozenset(pods) if policies.has_claim_templates else frozenset()
+        return Model(
+            policies=policies,
+            replicas=replicas,
+            partition=policies.partition or 0,
+            pods=pods,
+            claims=claims,
+        )
 
     # Operations: each returns the model once the StatefulSet has settled after it.
 
@@ -63,12 +47,12 @@ class Model:
         kept = {o: t for o, t in self.pods.items() if o < replicas}
         created = {o: self.template_for_new_pod(o) for o in range(replicas) if o not in kept}
         claims, data = set(self.claims), dict(self.data)
-        if self.policies.delete_claims_when_scaled:
+        if self.policies.deletes_claims_when_scaled:
             for ordinal in set(self.pods) - set(kept):
                 claims.discard(ordinal)
                 if data.get(ordinal) is not None:
                     data[ordinal] = None
-        if self.policies.keeps_data:
+        if self.policies.has_claim_templates:
             claims |= set(created)
         moved = replace(self, replicas=replicas, pods={**kept, **created},
                         claims=frozenset(claims), data=data)  # fmt: skip

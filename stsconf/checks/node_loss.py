@@ -1,6 +1,7 @@
-"""Checkers over a watch Timeline recorded while a node was disrupted (pure functions).
+"""Checkers over what was recorded while a node was disrupted (pure functions): the watch
+timeline, and each pod as it came back or was replaced.
 
-At most one pod per identity is timeline.identity_overlaps: a pod of a name may appear only
+At most one pod per identity is ordering.identity_overlaps: a pod of a name may appear only
 once the previous pod of that name is gone from the API (its DELETED event), never beside it,
 however long the old one stays marked for deletion on a node that stopped answering.
 """
@@ -9,15 +10,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+from stsconf.checks.ordering import identity_overlaps, ordered_creation_violations
 from stsconf.model.expectations import mismatch
-from stsconf.model.timeline import (
-    ADDED,
-    OrderViolation,
-    Timeline,
-    identity_overlaps,
-    ordered_creation_violations,
-)
+from stsconf.model.timeline import ADDED, OrderViolation, Timeline
 
 
 def return_violations(
@@ -46,16 +43,56 @@ def volume_placement_not_applicable(volume_nodes: Mapping[str, set[str]]) -> str
     )
 
 
-def replacement_placement_problems(
-    volume_nodes: Mapping[str, set[str]], replaced_on: Mapping[str, str]
+@dataclass(frozen=True)
+class ReturnedPod:
+    """A pod back after its node restarted, as the suite found it."""
+
+    name: str
+    hostname: str
+    ip: str
+    dns_name: str  # <pod>.<service>
+    resolves_to: str  # what that name resolved to
+    claims: Mapping[str, str]  # claim name -> uid ("absent" for none)
+
+
+def returned_pod_problems(
+    pods: Sequence[ReturnedPod], claims_before: Mapping[str, Mapping[str, str]], why: str
 ) -> list[str]:
-    """Each replacement runs on the node its local volumes are bound to."""
+    """Each returned pod has its name as hostname, its DNS name resolves to its IP, and its
+    claims are the ones it had before (`why`: what it returned from)."""
+    problems = []
+    for pod in pods:
+        if pod.hostname != pod.name or pod.resolves_to != pod.ip:
+            problems.append(
+                mismatch(
+                    f"pod {pod.name} after {why}",
+                    f"hostname {pod.name}, {pod.dns_name} resolving to its IP",
+                    f"hostname {pod.hostname}, resolving to {pod.resolves_to} (IP {pod.ip})",
+                )
+            )
+        before = claims_before[pod.name]
+        if pod.claims != before:
+            problems.append(
+                mismatch(
+                    f"claims of {pod.name}",
+                    f"the same claims as before the restart ({before})",
+                    str(pod.claims),
+                )
+            )
+    return problems
+
+
+def placement_problems(
+    volume_nodes: Mapping[str, set[str]], replacement_nodes: Mapping[str, str]
+) -> list[str]:
+    """Each replacement pod runs on the node its volumes are bound to (pod -> those nodes;
+    none for volumes any node can use)."""
     return [
         mismatch(
             f"node of the replacement of {pod}",
             f"the node of its volume ({', '.join(sorted(nodes))})",
-            replaced_on.get(pod, "not scheduled"),
+            replacement_nodes[pod],
         )
         for pod, nodes in volume_nodes.items()
-        if nodes and nodes != {replaced_on.get(pod)}
+        if nodes and nodes != {replacement_nodes[pod]}
     ]

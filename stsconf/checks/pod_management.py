@@ -1,7 +1,7 @@
 """What each pod management policy promises while scaling, as pure checks on pod timelines.
 
 `OrderedReady` (the default): one pod at a time, each after its predecessor is Running and
-Ready, and no step at all while a pod is not Ready (see also observe/timeline.py's ordering rules).
+Ready, and no step at all while a pod is not Ready (see also checks/ordering.py).
 `Parallel`: pods are launched and terminated without waiting for each other; all that is
 promised is that scaling completes, even while pods are not Ready.
 """

@@ -104,3 +104,14 @@ def kept_problems(claims: Mapping[str, Obj | None], why: str) -> list[str]:
         for name, claim in claims.items()
         if not claim_kept(claim)
     ]
+
+
+def recreated_problems(
+    uids_before: Mapping[str, str], uids_now: Mapping[str, str | None]
+) -> list[str]:
+    """Each claim exists anew: a uid other than the one it had before (None: no claim)."""
+    return [
+        mismatch(claim, f"a new claim (not uid {uids_before.get(claim)})", f"uid {uid}")
+        for claim, uid in uids_now.items()
+        if uid is None or uid == uids_before.get(claim)
+    ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from kubernetes.utils import parse_quantity
@@ -91,3 +92,49 @@ def unbound_problems(claims: Mapping[str, Obj]) -> list[str]:
 def volume_released(volume: Obj | None) -> bool:
     """A volume is released once it is deleted or no longer Bound to its claim."""
     return volume is None or (volume.get("status") or {}).get("phase") in ("Released", "Available")
+
+
+def kept_and_bound_problems(claims: Mapping[str, Obj | None]) -> list[str]:
+    """Each claim is still there, not being deleted, and Bound."""
+    return [
+        mismatch(name, "claim kept and Bound", describe_claim(name, claim))
+        for name, claim in claims.items()
+        if not claim_kept(claim) or (claim or {}).get("status", {}).get("phase") != "Bound"
+    ]
+
+
+@dataclass(frozen=True)
+class Reattachment:
+    """A pod back after a scale-down and up, and the claim it kept meanwhile."""
+
+    pod: str
+    claim: str  # the claim kept from before the scale-down
+    kept_uid: str  # its uid then
+    uid_now: str | None  # the uid of the claim of that name now (None: gone)
+    mounted: str | None  # the claim the pod's volume uses now
+
+
+def reattachment_problems(reattachments: Sequence[Reattachment]) -> list[str]:
+    """Each pod mounts the very claim kept for it (same name, same uid)."""
+    return [
+        mismatch(
+            r.pod,
+            f"to mount the kept claim {r.claim} ({r.kept_uid})",
+            f"claim {r.mounted} ({r.uid_now})",
+        )
+        for r in reattachments
+        if (r.mounted, r.uid_now) != (r.claim, r.kept_uid)
+    ]
+
+
+def same_claims_problems(
+    before: Mapping[str, Mapping[str, str]], after: Mapping[str, Mapping[str, str]]
+) -> list[str]:
+    """Each pod's volume uses the same claim after as before (pod -> volume -> the claim it
+    uses, with its uid)."""
+    return [
+        mismatch(f"{pod} volume {volume}", f"claim {claim}", f"claim {after[pod][volume]}")
+        for pod, by_volume in before.items()
+        for volume, claim in by_volume.items()
+        if after[pod][volume] != claim
+    ]

@@ -1,6 +1,6 @@
 """The rules a StatefulSet's updates follow, checked on recorded pod timelines.
 
-Pure functions over plain data, like the ordering rules in observe/timeline.py: a Timeline of
+Pure functions over plain data, like the ordering rules in checks/ordering.py: a Timeline of
 pod watch events (each pod state carries its `controller-revision-hash`), StatefulSet status
 samples, and the revisions the test expects. Each returns the violations it finds, each saying
 what was expected and what was seen; tests/unit/test_update_order.py feeds them violating

@@ -11,6 +11,7 @@ from typing import Any
 
 from stsconf.model.apply_plan import apply_plan
 from stsconf.model.manifest_files import ManifestFileError, SourcedObject, read_objects
+from stsconf.model.policies import DeclaredPolicies
 
 Obj = dict[str, Any]
 
@@ -78,9 +79,14 @@ class Manifest:
         return int(self.statefulset["spec"].get("replicas", 1))
 
     @property
+    def policies(self) -> DeclaredPolicies:
+        """What its StatefulSet declares: pod management, updates, retention, ordinals, data."""
+        return DeclaredPolicies.of(self.statefulset, declares_data_probe=self.probe.declared)
+
+    @property
     def start_ordinal(self) -> int:
-        ordinals = self.statefulset["spec"].get("ordinals") or {}
-        return int(ordinals.get("start", 0))
+        """The ordinal of its first pod."""
+        return self.policies.start_ordinal or 0
 
     @property
     def selector(self) -> str:
@@ -112,7 +118,7 @@ class Manifest:
         They apply when it has claim templates, or declares a data probe (its pods keep data
         that must persist, so missing claim templates are a failure, not a choice).
         """
-        if self.claim_templates or self.probe.declared:
+        if self.policies.keeps_data:
             return None
         return (
             f"not applicable: StatefulSet {self.statefulset_name} has no volumeClaimTemplates "

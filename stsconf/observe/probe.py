@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from kubernetes import client
 
 from stsconf.access import rest, wait
-from stsconf.access.rest import ExecResult, Kube
+from stsconf.access.rest import Kube
 from stsconf.access.watching import Recorder
+from stsconf.model.exec_result import ExecResult
 from stsconf.observe.dns import nslookup_ipv4_answers
 
 PROBE_NAME = "stsconf-probe"

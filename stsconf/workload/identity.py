@@ -1,9 +1,10 @@
-"""A StatefulSet pod's identity labels, and a Service that selects one pod by its name label."""
+"""A Service that selects one pod of the StatefulSet by its name label, and its EndpointSlices
+(the checks of both are checks/identity.py)."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kubernetes import client
@@ -11,29 +12,11 @@ from kubernetes import client
 from stsconf.access import rest, wait
 from stsconf.access.rest import Kube
 from stsconf.access.watching import Recorder
-from stsconf.model.expectations import mismatch
+from stsconf.checks.identity import POD_NAME_LABEL, describe_endpoints, ready_endpoints
 from stsconf.model.manifest import Manifest
 
 Obj = Mapping[str, Any]
-POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
-POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"  # on a Service's EndpointSlices
-
-
-def identity_label_problems(pods: Mapping[str, Obj], ordinals: Mapping[str, int]) -> list[str]:
-    """Each pod carries its own name and ordinal in the StatefulSet's identity labels."""
-    problems = []
-    for name, ordinal in ordinals.items():
-        pod = pods.get(name)
-        if pod is None:
-            problems.append(mismatch(name, "a pod", "no such pod"))
-            continue
-        labels = (pod.get("metadata") or {}).get("labels") or {}
-        for key, value in ((POD_NAME_LABEL, name), (POD_INDEX_LABEL, str(ordinal))):
-            if labels.get(key) != value:
-                seen = f"{key}={labels[key]}" if key in labels else f"no label {key}"
-                problems.append(mismatch(name, f"label {key}={value}", seen))
-    return problems
 
 
 def one_pod_service_name(pod: str) -> str:
@@ -66,23 +49,6 @@ def delete_service(kube: Kube, namespace: str, name: str) -> None:
     rest.ignore_missing(kube.core.delete_namespaced_service, name, namespace)
 
 
-def endpoints(slices: Mapping[str, Obj]) -> list[Obj]:
-    return [e for s in slices.values() for e in s.get("endpoints") or []]
-
-
-def ready_endpoints(slices: Mapping[str, Obj]) -> list[Obj]:
-    return [e for e in endpoints(slices) if (e.get("conditions") or {}).get("ready")]
-
-
-def describe_endpoints(slices: Mapping[str, Obj]) -> str:
-    found = [
-        f"{(e.get('targetRef') or {}).get('name', '?')} {','.join(e.get('addresses') or [])}"
-        f"{'' if (e.get('conditions') or {}).get('ready') else ' (not ready)'}"
-        for e in endpoints(slices)
-    ]
-    return ", ".join(found) or "no endpoints"
-
-
 def wait_endpoint_slices(
     kube: Kube,
     namespace: str,
@@ -109,20 +75,3 @@ def wait_endpoint_slices(
         )
         slices, _ = recorder.snapshot()
         return dict(slices)
-
-
-def single_endpoint_problems(slices: Mapping[str, Obj], pod: Obj) -> list[str]:
-    """The Service's endpoints are exactly `pod`: one ready endpoint, its IP and reference."""
-    name, uid = pod["metadata"]["name"], pod["metadata"]["uid"]
-    ip = (pod.get("status") or {}).get("podIP")
-    found = endpoints(slices)
-    expected = f"exactly one ready endpoint: pod {name} at {ip}"
-    if len(found) != 1:
-        return [mismatch("endpoints", expected, describe_endpoints(slices))]
-    [endpoint] = found
-    ref = endpoint.get("targetRef") or {}
-    addresses: Sequence[str] = endpoint.get("addresses") or []
-    ready = (endpoint.get("conditions") or {}).get("ready")
-    if (ref.get("name"), ref.get("uid"), list(addresses), ready) != (name, uid, [ip], True):
-        return [mismatch("endpoints", expected, describe_endpoints(slices))]
-    return []

@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stsconf.access import rest, wait
-from stsconf.checks.lifecycle_model import ROLLING_UPDATE, Model
-from stsconf.checks.lifecycle_order import transition_violations
+from stsconf.checks.lifecycle import (
+    DnsLookup,
+    SettledPod,
+    settled_pod_problems,
+    transition_problems,
+)
+from stsconf.checks.lifecycle_model import Model
+from stsconf.model.dataprobe import VALUE_VARIABLE
+from stsconf.model.policies import ROLLING_UPDATE
 from stsconf.model.timeline import Timeline
-from stsconf.observe.dataprobe import VALUE_VARIABLE
 from stsconf.observe.probe import Probe
 from stsconf.workload import updates
 from stsconf.workload.identity import ready_endpoints, wait_endpoint_slices
@@ -53,7 +59,7 @@ class Lifecycle:
     @property
     def keeps_data(self) -> bool:
         """The data probe applies: claim templates, or a declared probe."""
-        return self.web.manifest.storage_not_applicable is None
+        return self.web.manifest.policies.keeps_data
 
     @property
     def kubectl(self) -> str:
@@ -168,8 +174,11 @@ class Lifecycle:
                 apply()
                 self.model = after
                 self.settle(recorder, claims_go=before.claims - after.claims, replacing=old)
-                problems = self.transition_problems(before, pod_timeline(recorder))
-                problems += self.invariant_problems()
+                update_revision = self.revisions.get(after.update_template, "")
+                problems = transition_problems(
+                    before, after, pod_timeline(recorder), self.pod, update_revision
+                )
+                problems += settled_pod_problems(after, self.settled_pods())
             except AssertionError as error:  # a wait that timed out, or a claim check
                 problems = [str(error)]
             finally:
@@ -308,57 +317,34 @@ class Lifecycle:
         )
         return {c["metadata"]["name"] for c in items if not c["metadata"].get("deletionTimestamp")}
 
-    # Invariants
+    # What the suite observes once the set settled
 
-    def transition_problems(self, before: Model, timeline: Timeline) -> list[str]:
-        """What the step's watch shows against the declared ordering rules, and at most one
-        pod per identity at any moment."""
-        revision = self.revisions.get(self.model.update_template, "")
-        violations = transition_violations(before, self.model, timeline, self.pod, revision)
-        return [str(violation) for violation in violations]
+    def settled_pods(self) -> dict[int, SettledPod]:
+        """Each pod's hostname, DNS name (once DNS agrees, or time runs out) and, where the
+        model has a value for it, its data."""
+        return {ordinal: self._settled_pod(ordinal) for ordinal in sorted(self.model.pods)}
 
-    def invariant_problems(self) -> list[str]:
-        """Each settled pod's hostname and DNS record, and each ordinal's data."""
-        problems = []
-        for ordinal in sorted(self.model.pods):
-            name = self.pod(ordinal)
-            hostname = self.web.exec(name, ["hostname"]).stdout.strip()
-            if hostname != name:
-                problems.append(f"{name}: expected hostname {name}; saw {hostname!r}")
-            problems += self._dns_problems(name)
-            problems += self._data_problems(ordinal)
-        return problems
+    def _settled_pod(self, ordinal: int) -> SettledPod:
+        name = self.pod(ordinal)
+        return SettledPod(
+            name=name,
+            hostname=self.web.exec(name, ["hostname"]).stdout.strip(),
+            dns=self._dns_lookup(name),
+            data=self.web.read_data(name) if ordinal in self.model.data else None,
+        )
 
-    def _dns_problems(self, name: str) -> list[str]:
-        if self.probe is None:
-            return []
+    def _dns_lookup(self, name: str) -> DnsLookup | None:
+        probe = self.probe
+        if probe is None:
+            return None
         fqdn = f"{name}.{self.web.service}.{self.web.namespace}.svc.cluster.local"
         ip = str(self.web.pod(name)["status"]["podIP"])
-        try:
-            wait.retry_until(
-                lambda: self.probe.resolve(fqdn) if self.probe else None,
-                lambda answer: answer is not None and answer.addresses == (ip,),
-                expected=f"{fqdn} to resolve to {ip}",
-                seen=lambda answer: answer.describe() if answer else "no probe",
-                timeout=self.web.timeouts.dns,
-            )
-        except wait.WaitTimeout as timeout:
-            return [f"{name}: expected {timeout.expected}; saw {timeout.seen}"]
-        return []
-
-    def _data_problems(self, ordinal: int) -> list[str]:
-        if ordinal not in self.model.data:
-            return []
-        name, value = self.pod(ordinal), self.model.data[ordinal]
-        read = self.web.read_data(name)
-        seen = (
-            read.output if read.result.ok else f"nothing (the read exited {read.result.returncode})"
+        answer = wait.attempt_until(
+            lambda: probe.resolve(fqdn),
+            lambda answer: answer.addresses == (ip,),
+            timeout=self.web.timeouts.dns,
         )
-        if value is None and read.result.ok and read.output:
-            return [f"{name}: expected no value (its claim was deleted by policy); saw {seen!r}"]
-        if value is not None and seen != value:
-            return [f"{name}: expected the value last written, {value!r}; saw {seen!r}"]
-        return []
+        return DnsLookup(fqdn, ip, answer.addresses)
 
 
 def status_matches(statefulset: Mapping[str, Any], expected: Mapping[str, object]) -> bool:

@@ -9,20 +9,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from stsconf.access import rest, wait
-from stsconf.access.rest import ExecResult, Kube
+from stsconf.access.rest import Kube
 from stsconf.access.watching import Recorder
 from stsconf.checks import storage
+from stsconf.checks.data import write_problem
+from stsconf.model.dataprobe import DataProbe, ProbeRun, Stored, data_probe
+from stsconf.model.exec_result import ExecResult
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import PodEvent, Timeline, pod_state_from_object
-from stsconf.observe.dataprobe import (
-    DataProbe,
-    ProbeRun,
-    Stored,
-    data_probe,
-    pod_report,
-    read_value,
-    store_value,
-)
+from stsconf.observe.dataprobe import Exec, pod_report, read_value, write_value
 from stsconf.observe.diagnostics import namespace_report
 
 Obj = dict[str, Any]
@@ -33,6 +28,15 @@ class Timeouts:
     pods: float = 180.0  # for pods to start, stop or be replaced
     dns: float = 30.0  # for DNS to show what the API shows
     cleanup: float = 120.0  # for namespaces, claims and volumes to go away
+
+
+def store_value(probe: DataProbe, run: Exec, pod: str, value: str) -> Stored:
+    """Write `value` into the pod's data through the probe and read it straight back."""
+    if probe.problem:
+        return Stored(pod, value, None, None, probe.problem)
+    write = write_value(probe, run, pod, value)
+    read = read_value(probe, run, pod) if write.result.ok else None
+    return Stored(pod, value, write, read, write_problem(probe, value, write, read))
 
 
 def pod_timeline(recorder: Recorder) -> Timeline:

@@ -187,7 +187,8 @@ def settle(
 ) -> Status:
     """Give the set `strategy` (and minReadySeconds, default the manifest's own) and wait until
     it is at rest: one revision, every pod Running, Ready and available on it."""
-    minimum = manifest_min_ready_seconds(web) if min_ready_seconds is None else min_ready_seconds
+    declared = web.manifest.policies.min_ready_seconds
+    minimum = declared if min_ready_seconds is None else min_ready_seconds
     patch_and_observe(web, {"spec": {"updateStrategy": strategy, "minReadySeconds": minimum}})
     replicas = web.spec_replicas()
     status = wait_for_status(
@@ -200,24 +201,6 @@ def settle(
     with web.record_pods() as recorder:
         wait_for_revisions(web, recorder, dict.fromkeys(names, status.update_revision))
     return status
-
-
-def manifest_min_ready_seconds(web: StatefulSetUnderTest) -> int:
-    return int(web.manifest.statefulset["spec"].get("minReadySeconds") or 0)
-
-
-def declared_strategy(statefulset: Mapping[str, Any]) -> str:
-    """The update strategy a manifest's StatefulSet declares, in words."""
-    spec = statefulset.get("spec") or {}
-    strategy = spec.get("updateStrategy") or {}
-    kind = strategy.get("type") or "RollingUpdate (the default)"
-    words = [f"updateStrategy {kind}"]
-    for key, value in sorted((strategy.get("rollingUpdate") or {}).items()):
-        words.append(f"{key} {value}")
-    words.append(f"minReadySeconds {spec.get('minReadySeconds') or 0}")
-    if "revisionHistoryLimit" in spec:
-        words.append(f"revisionHistoryLimit {spec['revisionHistoryLimit']}")
-    return ", ".join(words)
 
 
 # Pods and revisions

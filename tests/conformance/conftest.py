@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from stsconf.checks.declared import Form, declared_forms, form_of, required_message
+from stsconf.checks.declared import Form, form_of, required_message
 from stsconf.report.matrix import FORM_PROPERTY
 from stsconf.settings import Settings
 
@@ -33,7 +33,7 @@ def declared_form(
     property_id = request.node.originalname.removeprefix("test_")
 
     def form() -> Form:
-        found = form_of(declared_forms(settings.manifest.statefulset), property_id)
+        found = form_of(settings.manifest.policies, property_id)
         if found is None:
             raise LookupError(
                 f"{property_id} has no declared form (see stsconf/checks/declared.py)"

@@ -17,15 +17,18 @@ from typing import Any
 import pytest
 
 from stsconf.access import rest, wait
+from stsconf.checks.data import own_data_problems
 from stsconf.checks.node_loss import (
-    replacement_placement_problems,
+    ReturnedPod,
+    placement_problems,
     return_violations,
+    returned_pod_problems,
     volume_placement_not_applicable,
 )
+from stsconf.checks.ordering import identity_overlaps
 from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import expect, expect_none
 from stsconf.model.manifest import Manifest
-from stsconf.model.timeline import identity_overlaps
 from stsconf.observe import placement
 from stsconf.observe.probe import Probe
 from stsconf.report.observations import Observations
@@ -158,42 +161,29 @@ def test_node_restart_keeps_pods(
         )
         timeline = pod_timeline(recorder)
     observe.timeline(f"pods while node {node} restarted", timeline)
-    ordered = web.manifest.statefulset["spec"].get("podManagementPolicy") != "Parallel"
+    ordered = web.manifest.policies.ordered
     expect_none(return_violations(timeline, names, ordered), "pods returning after the restart")
     probe = Probe(cluster.kube, own_namespace, settings.probe_image)
     probe.start(settings.timeouts.pods)
-    rows = [returned_pod(web, probe, name, settings) for name in names]
-    observe.table("each pod after the restart", rows)
-    for row, name in zip(rows, names, strict=True):
-        expect(
-            row["hostname"] == name and row["resolves to"] == row["pod IP"],
-            f"pod {name} after node {node} restarted",
-            f"hostname {name}, {name}.{web.service} resolving to its IP",
-            f"hostname {row['hostname']}, resolving to {row['resolves to']} (IP {row['pod IP']})",
-        )
-        expect(
-            claim_uids(web, name) == claims_before[name],
-            f"claims of {name}",
-            f"the same claims as before the restart ({claims_before[name]})",
-            str(claim_uids(web, name)),
-        )
-        expect_data_kept(web, name, stored[name].value, f"node {node} restarted")
+    returned = [returned_pod(web, probe, name, settings) for name in names]
+    reads = {name: web.read_data(name) for name in names}
+    observe.table(
+        "each pod after the restart",
+        [{"pod": p.name, "hostname": p.hostname, "pod IP": p.ip, "resolves to": p.resolves_to}
+         for p in returned],
+    )  # fmt: skip
+    expect_none(
+        returned_pod_problems(returned, claims_before, f"node {node} restarted")
+        + own_data_problems(web.data_probe, stored, reads, f"after node {node} restarted"),
+        "pods back after the restart",
+    )
 
 
-def stored_values(web: StatefulSetUnderTest, names: list[str]) -> dict[str, Any]:
+def stored_values(web: StatefulSetUnderTest, names: list[str]) -> dict[str, str]:
+    """A fresh value stored in each pod's data (and read straight back), by pod."""
     stored = {name: web.write_data(name) for name in names}
     expect_none([s.problem for s in stored.values() if s.problem], "storing a value in each pod")
-    return stored
-
-
-def expect_data_kept(web: StatefulSetUnderTest, pod: str, value: str, after: str) -> None:
-    read = web.read_data(pod)
-    expect(
-        web.data_probe.reads_back(value, read.output),
-        f"data of {pod} after {after}",
-        repr(value),
-        read.describe(),
-    )
+    return {name: s.value for name, s in stored.items()}
 
 
 def claim_uids(web: StatefulSetUnderTest, pod: str) -> dict[str, str]:
@@ -206,7 +196,7 @@ def claim_uids(web: StatefulSetUnderTest, pod: str) -> dict[str, str]:
 
 def returned_pod(
     web: StatefulSetUnderTest, probe: Probe, name: str, settings: Settings
-) -> dict[str, str]:
+) -> ReturnedPod:
     ip = str(web.pod(name)["status"].get("podIP"))
     fqdn = f"{name}.{web.service}.{web.namespace}.svc.cluster.local"
     answer = wait.retry_until(
@@ -216,8 +206,14 @@ def returned_pod(
         seen=lambda a: a.output,
         timeout=settings.timeouts.dns,
     )
-    hostname = web.exec(name, ["hostname"]).stdout.strip()
-    return {"pod": name, "hostname": hostname, "pod IP": ip, "resolves to": answer.describe()}
+    return ReturnedPod(
+        name=name,
+        hostname=web.exec(name, ["hostname"]).stdout.strip(),
+        ip=ip,
+        dns_name=f"{name}.{web.service}",
+        resolves_to=answer.describe(),
+        claims=claim_uids(web, name),
+    )
 
 
 def test_at_most_one_per_identity(
@@ -311,17 +307,17 @@ def test_replacement_follows_its_volume(
         pytest.skip(not_applicable)
     web.replace_pods(names)
     replaced_on = {name: placement.pod_node(web.pod(name)) for name in names}
+    reads = {name: web.read_data(name) for name in names}
     observe.table(
         "replacements and their volumes",
-        [
-            {"pod": name, "volume on": ", ".join(sorted(volumes[name])) or "any node",
-             "replacement on": replaced_on[name]}
-            for name in names
-        ],
+        [{"pod": name, "volume on": ", ".join(sorted(volumes[name])) or "any node",
+          "replacement on": replaced_on[name]} for name in names],
     )  # fmt: skip
-    expect_none(replacement_placement_problems(volumes, replaced_on), "replacements' nodes")
-    for name in names:
-        expect_data_kept(web, name, stored[name].value, "its replacement")
+    expect_none(
+        placement_problems(volumes, replaced_on)
+        + own_data_problems(web.data_probe, stored, reads, "after its replacement"),
+        "replacements where their volumes are, with their data",
+    )
 
 
 def volume_nodes(web: StatefulSetUnderTest, pod: str) -> set[str]:

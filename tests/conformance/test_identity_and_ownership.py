@@ -14,19 +14,33 @@ import pytest
 
 from stsconf.access import rest, wait
 from stsconf.access.watching import Recorder
-from stsconf.checks.declared import declared_forms
+from stsconf.checks.failed_pod import failed_uids, recreation_problems, uids_in_order
+from stsconf.checks.identity import (
+    POD_INDEX_LABEL,
+    POD_NAME_LABEL,
+    describe_endpoints,
+    identity_label_problems,
+    single_endpoint_problems,
+)
+from stsconf.checks.ordering import ordered_deletion_violations
+from stsconf.checks.ordinals import ordinal_range_problems
+from stsconf.checks.ownership import (
+    adopted_problems,
+    claims_kept_problems,
+    created_pod_problems,
+    describe_controller,
+    orphaned_problems,
+    released_problems,
+)
+from stsconf.checks.scale_subresource import scale_problems
 from stsconf.model.expectations import expect_none
-from stsconf.model.timeline import Timeline, ordered_deletion_violations
+from stsconf.model.policies import DeclaredPolicies
+from stsconf.model.timeline import Timeline
 from stsconf.observe.probe import Probe
 from stsconf.report.observations import Observations
 from stsconf.settings import Settings
 from stsconf.workload import failed_pod, identity, ordinals, ownership
-from stsconf.workload.scale_subresource import (
-    patch_scale,
-    read_scale,
-    replace_scale,
-    scale_problems,
-)
+from stsconf.workload.scale_subresource import patch_scale, read_scale, replace_scale
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 
 pytestmark = pytest.mark.conformance
@@ -40,8 +54,8 @@ def as_declared(web: StatefulSetUnderTest) -> None:
     kube, manifest = web.kube, web.manifest
     ownership.ensure_statefulset(kube, manifest, web.namespace)
     live = rest.raw(kube.apps.read_namespaced_stateful_set, web.name, web.namespace)
-    declared = ordinals.declared_start(manifest)
-    if (live["spec"].get("ordinals") or {}).get("start") != declared:
+    declared = manifest.policies.start_ordinal
+    if DeclaredPolicies.of(live).start_ordinal != declared:
         ordinals.set_start_ordinal(kube, web.name, web.namespace, declared)
     web.ensure_replicas(manifest.replicas)
 
@@ -61,14 +75,14 @@ def test_pod_labels(web: StatefulSetUnderTest, probe: Probe, observe: Observatio
         [
             {
                 "pod": name,
-                identity.POD_NAME_LABEL: labels[name].get(identity.POD_NAME_LABEL, "-"),
-                identity.POD_INDEX_LABEL: labels[name].get(identity.POD_INDEX_LABEL, "-"),
+                POD_NAME_LABEL: labels[name].get(POD_NAME_LABEL, "-"),
+                POD_INDEX_LABEL: labels[name].get(POD_INDEX_LABEL, "-"),
             }
             for name in names
         ],
     )
     indexes = {name: web.manifest.start_ordinal + i for i, name in enumerate(names)}
-    expect_none(identity.identity_label_problems(pods, indexes), "pod identity labels")
+    expect_none(identity_label_problems(pods, indexes), "pod identity labels")
 
     target = pods[names[-1]]
     body = identity.one_pod_service(web.manifest, names[-1])
@@ -81,11 +95,11 @@ def test_pod_labels(web: StatefulSetUnderTest, probe: Probe, observe: Observatio
             web.kube, web.namespace, service, web.timeouts.pods, web.diagnose
         )
         observe.table(
-            f"Service {service}: selector {identity.POD_NAME_LABEL}={names[-1]}",
-            [{"EndpointSlices": identity.describe_endpoints(slices)}],
+            f"Service {service}: selector {POD_NAME_LABEL}={names[-1]}",
+            [{"EndpointSlices": describe_endpoints(slices)}],
         )
         expect_none(
-            identity.single_endpoint_problems(slices, target),
+            single_endpoint_problems(slices, target),
             f"Service {service} selecting one pod by its name label",
         )
         answer = wait.retry_until(
@@ -186,7 +200,7 @@ def test_start_ordinal(web: StatefulSetUnderTest, observe: Observations) -> None
     rows: list[dict[str, str]] = []
     problems: list[str] = []
     created = ordinals.pod_names_from(manifest, base, replicas)
-    problems += ordinals.ordinal_range_problems(web.pods(), created, {})
+    problems += ordinal_range_problems(web.pods(), created, {})
     rows.append(
         {
             "step": f"at creation (start {base})",
@@ -206,9 +220,7 @@ def test_start_ordinal(web: StatefulSetUnderTest, observe: Observations) -> None
             web.wait_for_pods(recorder, expected)
             timeline = pod_timeline(recorder)
         now = web.pods()
-        problems += [
-            f"{step} to {start}: {p}" for p in ordinals.ordinal_range_problems(now, expected, kept)
-        ]
+        problems += [f"{step} to {start}: {p}" for p in ordinal_range_problems(now, expected, kept)]
         shown = "removed" if start is None else str(start)
         rows.append(
             {
@@ -249,15 +261,15 @@ def test_recreates_failed_pod(
         f"port {run.port}, which pod {failed_pod.HOLDER} held until event #{run.freed_after}",
     )
     observe.timeline(f"events of {run.pod} (each uid a pod of its own)", run.timeline)
-    failed = failed_pod.failed_uids(run.timeline, run.pod)
+    failed = failed_uids(run.timeline, run.pod)
     observe.table(
         f"the pods named {run.pod}, in order",
         [
             {"uid": uid, "failed": "yes" if uid in failed else "no"}
-            for uid in failed_pod.uids_in_order(run.timeline)
+            for uid in uids_in_order(run.timeline)
         ],
     )
-    expect_none(failed_pod.recreation_problems(run.timeline, run.pod), "failed pod recreated")
+    expect_none(recreation_problems(run.timeline, run.pod), "failed pod recreated")
 
 
 def test_orphan_and_adopt(web: StatefulSetUnderTest, observe: Observations) -> None:
@@ -287,7 +299,7 @@ def test_orphan_and_adopt(web: StatefulSetUnderTest, observe: Observations) -> N
                 "pod": n,
                 "uid before": pods_before.get(n, "-"),
                 "uid after": _uid(orphans.get(n)),
-                "controller": ownership.describe_controller(orphans[n]) if n in orphans else "-",
+                "controller": describe_controller(orphans[n]) if n in orphans else "-",
             }
             for n in everyone
         ],
@@ -304,8 +316,7 @@ def test_orphan_and_adopt(web: StatefulSetUnderTest, observe: Observations) -> N
         ],
     )
     expect_none(
-        ownership.orphaned_problems(pods_before, orphans)
-        + ownership.claims_kept_problems(claims_before, claims_after),
+        orphaned_problems(pods_before, orphans) + claims_kept_problems(claims_before, claims_after),
         "pods and claims outlive a StatefulSet deleted with propagation Orphan",
     )
 
@@ -317,10 +328,10 @@ def test_orphan_and_adopt(web: StatefulSetUnderTest, observe: Observations) -> N
         timeline = pod_timeline(recorder)
     adopted = web.pods()
     observe.timeline("pod events while a new StatefulSet adopted the orphans", timeline)
-    problems = ownership.adopted_problems(
+    problems = adopted_problems(
         {n: pods_before[n] for n in members}, adopted, adopter_uid
-    ) + ownership.created_pod_problems(timeline)
-    if declared_forms(manifest.statefulset).ordered:
+    ) + created_pod_problems(timeline)
+    if manifest.policies.ordered:
         problems += [str(v) for v in ordered_deletion_violations(timeline, condemned[::-1])]
     expect_none(problems, "adoption by a new StatefulSet with the same selector")
 
@@ -349,7 +360,7 @@ def _release_and_readopt(
         try:
             ownership.wait_controller(recorder, [pod], None, web.timeouts.pods, web.diagnose)
             objects, _ = recorder.snapshot()
-            problems = ownership.released_problems(pod, before["metadata"]["uid"], objects.get(pod))
+            problems = released_problems(pod, before["metadata"]["uid"], objects.get(pod))
         finally:
             restore = ownership.restoring_labels(before["metadata"].get("labels") or {}, change)
             ownership.patch_pod_labels(kube, pod, namespace, restore)

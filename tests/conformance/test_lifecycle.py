@@ -15,9 +15,10 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 from stsconf.access.namespaces import create_fresh_namespace, delete_namespace
-from stsconf.checks.lifecycle_model import ROLLING_UPDATE, Model, Policies
+from stsconf.checks.lifecycle_model import Model
 from stsconf.cluster_fixture import Cluster
 from stsconf.lifecycle_plugin import LifecycleOptions, lifecycle_options
+from stsconf.model.policies import ROLLING_UPDATE
 from stsconf.observe.probe import Probe
 from stsconf.report.observations import Observations
 from stsconf.settings import Settings
@@ -52,8 +53,7 @@ def test_lifecycle(
         initial = min(settings.manifest.replicas, INITIAL_REPLICAS)
         manifest = with_spec(settings.manifest, {"replicas": initial})
         web = StatefulSetUnderTest(cluster.kube, namespace, manifest, settings.timeouts)
-        policies = Policies.of(manifest.statefulset)
-        model = Model.start(policies, initial, declared_partition(manifest.statefulset))
+        model = Model.start(manifest.policies, initial)
         run = Lifecycle(web, model, probe)
         runs.append(run)
         run.deploy()
@@ -74,12 +74,6 @@ def test_lifecycle(
         observe_runs(observe, runs)
     if failure:
         pytest.fail(failure, pytrace=False)
-
-
-def declared_partition(statefulset: dict[str, object]) -> int:
-    spec = statefulset.get("spec") or {}
-    strategy = (spec.get("updateStrategy") or {}) if isinstance(spec, dict) else {}
-    return int((strategy.get("rollingUpdate") or {}).get("partition") or 0)
 
 
 def lifecycle_machine(

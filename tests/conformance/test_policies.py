@@ -9,13 +9,16 @@ through the pod status API (stsconf/workload/readiness_gate.py), so this works w
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pytest
 
 from stsconf.access import rest, wait
 from stsconf.access.watching import Recorder
 from stsconf.checks import retention
-from stsconf.checks.declared import DELETE, PARALLEL, Form
+from stsconf.checks.data import still_there_problems
+from stsconf.checks.declared import Form
+from stsconf.checks.ordering import ordered_creation_violations, ordered_deletion_violations
 from stsconf.checks.pod_management import (
     all_gone_violations,
     deleted_while_unready_violations,
@@ -24,15 +27,10 @@ from stsconf.checks.pod_management import (
 from stsconf.checks.retention import Owner
 from stsconf.checks.storage import describe_claim
 from stsconf.cluster_fixture import Cluster
-from stsconf.model.expectations import expect, expect_none, mismatch
+from stsconf.model.expectations import expect, expect_none
 from stsconf.model.manifest import Manifest
-from stsconf.model.timeline import (
-    Timeline,
-    ordered_creation_violations,
-    ordered_deletion_violations,
-    pod_state_from_object,
-)
-from stsconf.observe.dataprobe import Stored
+from stsconf.model.policies import DELETE, PARALLEL
+from stsconf.model.timeline import Timeline, pod_state_from_object
 from stsconf.report.observations import Observations
 from stsconf.settings import Settings
 from stsconf.workload import updates
@@ -307,7 +305,14 @@ def test_pvc_retention_policy(
         )
 
         web.scale_to(replicas + 1)
-        expect_none(_starts_empty(web, stored, old_uids), "scaled up again: new claims")
+        uids_now = {claim: _uid(web.claim(claim)) for claim in web.claim_names(condemned)}
+        reads = {pod: web.read_data(pod) for pod in condemned}
+        written = {pod: value.value for pod, value in stored.items()}
+        expect_none(
+            retention.recreated_problems(old_uids, uids_now)
+            + still_there_problems(web.data_probe, written, reads),
+            "scaled up again: new claims",
+        )
 
         web.delete_statefulset_and_service()
         _wait_claims(
@@ -369,20 +374,5 @@ def _claim_rows(claims: Recorder) -> list[dict[str, str]]:
     ]
 
 
-def _starts_empty(
-    web: StatefulSetUnderTest, stored: dict[str, Stored], old_uids: dict[str, str]
-) -> list[str]:
-    """After scaling up again, each returning pod has new claims (new uids) without the data
-    stored before the scale-down."""
-    problems = []
-    for pod, value in stored.items():
-        for claim in web.claim_names([pod]):
-            uid = (web.claim(claim) or {}).get("metadata", {}).get("uid")
-            if uid is None or uid == old_uids.get(claim):
-                problems.append(
-                    mismatch(claim, f"a new claim (not uid {old_uids.get(claim)})", f"uid {uid}")
-                )
-        read = web.read_data(pod)
-        if web.data_probe.reads_back(value.value, read.output):
-            problems.append(mismatch(pod, "empty storage", f"the old value: {read.describe()}"))
-    return problems
+def _uid(obj: dict[str, Any] | None) -> str | None:
+    return (obj or {}).get("metadata", {}).get("uid")

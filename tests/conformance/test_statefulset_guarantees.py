@@ -8,20 +8,21 @@ run, and fail, on its own.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from stsconf.access import wait
 from stsconf.checks import retention, storage
+from stsconf.checks.data import Served, own_data_problems, served_problems
 from stsconf.checks.declared import Form
+from stsconf.checks.identity import hostname_problems
+from stsconf.checks.ordering import ordered_creation_violations, ordered_deletion_violations
 from stsconf.checks.pod_management import all_gone_violations, all_ready_violations
-from stsconf.model.expectations import expect, expect_none, mismatch
-from stsconf.model.timeline import (
-    ordered_creation_violations,
-    ordered_deletion_violations,
-    pod_state_from_object,
-)
-from stsconf.observe.dataprobe import ProbeRun, Stored, own_data_problems, printed
+from stsconf.model.dataprobe import ProbeRun, Stored
+from stsconf.model.expectations import expect, expect_none
+from stsconf.model.manifest import ClaimTemplate
+from stsconf.model.timeline import pod_state_from_object
 from stsconf.observe.probe import Probe
 from stsconf.report.observations import Observations
 from stsconf.settings import Settings
@@ -68,10 +69,7 @@ def test_stable_hostnames(web: StatefulSetUnderTest, observe: Observations) -> N
     observe.table(
         "hostname inside each pod", [{"pod": p, "hostname": h} for p, h in hostnames.items()]
     )
-    expect_none(
-        [mismatch(p, f"hostname {p}", f"hostname {h!r}") for p, h in hostnames.items() if h != p],
-        "stable hostnames",
-    )
+    expect_none(hostname_problems(hostnames), "stable hostnames")
 
     target = pods[0]
     before = web.pod(target)
@@ -183,9 +181,8 @@ def test_data_survives_pod_deletion(
         "each replica holds its own data",
     )
     if web.data_probe.http_path:  # a wrong port is the manifest's to fix, not lost data
-        served = [{"pod": pod} for pod in pods]
         expect_none(
-            _served_over_http(web, probe, written, served),
+            served_problems(written, _served_over_http(web, probe, pods)),
             f"served over HTTP on port {web.manifest.http_port} before any pod was deleted "
             "(stsconf.io/probe-http-port names the port that serves it)",
         )
@@ -195,11 +192,14 @@ def test_data_survives_pod_deletion(
     after = {pod: web.read_data(pod) for pod in pods}
     problems = own_data_problems(web.data_probe, written, after, "after deletion")
     rows = [
-        {"pod": pod, "value stored": written[pod], "read after deletion": printed(after[pod])}
+        {"pod": pod, "value stored": written[pod], "read after deletion": after[pod].printed()}
         for pod in pods
     ]
     if web.data_probe.http_path:
-        problems += _served_over_http(web, probe, written, rows)
+        served = _served_over_http(web, probe, pods)
+        for row in rows:
+            row["served over HTTP"] = served[row["pod"]].text
+        problems += served_problems(written, served)
     observe.table("data stored before deletion and read back after", rows)
     expect_none(problems, "data survives pod deletion")
 
@@ -230,19 +230,15 @@ def _stored_row(stored: Stored) -> dict[str, str]:
 
 
 def _served_over_http(
-    web: StatefulSetUnderTest, probe: Probe, written: dict[str, str], rows: list[dict[str, str]]
-) -> list[str]:
-    """Read each pod's value over HTTP from the probe pod (stsconf.io/probe-http-path)."""
-    problems = []
-    for row in rows:
-        pod, value = row["pod"], written[row["pod"]]
+    web: StatefulSetUnderTest, probe: Probe, pods: list[str]
+) -> dict[str, Served]:
+    """Each pod's value read over HTTP from the probe pod (stsconf.io/probe-http-path)."""
+    served = {}
+    for pod in pods:
         ip = str(web.pod(pod)["status"]["podIP"])
         http = probe.http_get(ip, web.manifest.http_port, web.data_probe.http_path or "/")
-        served = http.body.strip() if http.ok else f"error: {http.error}"
-        row["served over HTTP"] = served
-        if served != value:
-            problems.append(mismatch(f"{http.url} ({pod})", repr(value), repr(served)))
-    return problems
+        served[pod] = Served(http.url, http.body.strip() if http.ok else f"error: {http.error}")
+    return served
 
 
 def test_scale_up_order(
@@ -305,40 +301,44 @@ def test_pvcs_kept_after_scale_down(
     if form.opt_out:  # whenScaled: Delete: the removed pods' claims go with them
         expect_none(retention.deleted_problems(settled, form.name), "claims deleted on scale down")
         return
-    expect_none(
-        [
-            mismatch(n, "claim kept and Bound", storage.describe_claim(n, c))
-            for n, c in settled.items()
-            if not storage.claim_kept(c) or (c or {}).get("status", {}).get("phase") != "Bound"
-        ],
-        "claims kept after scale down",
-    )
+    expect_none(storage.kept_and_bound_problems(settled), "claims kept after scale down")
 
     web.scale_to(scaled_up(web))
-    claim_rows, problems = [], []
-    for pod_name in condemned:
-        pod = web.pod(pod_name)
-        for template in templates:
-            claim = web.manifest.claim_name(template, pod_name)
-            kept_uid = (settled[claim] or {})["metadata"]["uid"]
-            uid_now = (web.claim(claim) or {}).get("metadata", {}).get("uid")
-            mounted = storage.mounted_claim(pod, template.name)
-            claim_rows.append({"pod": pod_name, "claim": claim, "kept uid": kept_uid,
-                         "uid now": uid_now, "mounted": mounted})  # fmt: skip
-            if (mounted, uid_now) != (claim, kept_uid):
-                problems.append(mismatch(pod_name, f"to mount the kept claim {claim} ({kept_uid})",
-                                         f"claim {mounted} ({uid_now})"))  # fmt: skip
+    reattached = [
+        _reattachment(web, pod, template, settled) for pod in condemned for template in templates
+    ]
     written = {pod: web.written[pod] for pod in condemned}
     reads = {pod: web.read_data(pod) for pod in condemned}
-    problems += own_data_problems(web.data_probe, written, reads, "after scaling up again")
-    observe.table("claims mounted after scaling up again", claim_rows)
+    observe.table(
+        "claims mounted after scaling up again",
+        [{"pod": r.pod, "claim": r.claim, "kept uid": r.kept_uid, "uid now": r.uid_now,
+          "mounted": r.mounted} for r in reattached],
+    )  # fmt: skip
     observe.table("data after scaling up again", _data_rows(written, reads))
-    expect_none(problems, "reattached claims keep their data")
+    expect_none(
+        storage.reattachment_problems(reattached)
+        + own_data_problems(web.data_probe, written, reads, "after scaling up again"),
+        "reattached claims keep their data",
+    )
+
+
+def _reattachment(
+    web: StatefulSetUnderTest, pod: str, template: ClaimTemplate, kept: dict[str, Any]
+) -> storage.Reattachment:
+    """The claim `pod` mounts now from `template`, beside the one kept for it."""
+    claim = web.manifest.claim_name(template, pod)
+    return storage.Reattachment(
+        pod=pod,
+        claim=claim,
+        kept_uid=(kept[claim] or {})["metadata"]["uid"],
+        uid_now=(web.claim(claim) or {}).get("metadata", {}).get("uid"),
+        mounted=storage.mounted_claim(web.pod(pod), template.name),
+    )
 
 
 def _data_rows(written: dict[str, str], reads: dict[str, ProbeRun]) -> list[dict[str, str]]:
     return [
-        {"pod": pod, "value stored before scale down": value, "read now": printed(reads[pod])}
+        {"pod": pod, "value stored before scale down": value, "read now": reads[pod].printed()}
         for pod, value in written.items()
     ]
 

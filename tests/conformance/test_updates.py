@@ -17,6 +17,7 @@ import pytest
 from stsconf.access import rest, wait
 from stsconf.access.watching import Recorder
 from stsconf.checks import storage
+from stsconf.checks.data import own_data_problems
 from stsconf.checks.update_order import (
     StatusSample,
     availability_lag_violations,
@@ -30,9 +31,9 @@ from stsconf.checks.update_order import (
     untouched_violations,
     update_order_violations,
 )
-from stsconf.model.expectations import expect, expect_none, mismatch
+from stsconf.model.expectations import expect, expect_none
+from stsconf.model.policies import DeclaredPolicies
 from stsconf.model.timeline import Timeline, pod_state_from_object
-from stsconf.observe.dataprobe import own_data_problems, printed
 from stsconf.report.matrix import FORM_PROPERTY
 from stsconf.report.observations import Observations
 from stsconf.workload import updates
@@ -56,7 +57,7 @@ def declared_strategy(
     web: StatefulSetUnderTest, record_property: Callable[[str, object], None]
 ) -> None:
     """The property matrix shows, under each update property, what the manifest declares."""
-    declared = updates.declared_strategy(web.manifest.statefulset)
+    declared = web.manifest.policies.describe_update_strategy()
     record_property(FORM_PROPERTY, f"the manifest declares {declared}")
 
 
@@ -66,7 +67,7 @@ def test_rolling_update_order(web: StatefulSetUnderTest, observe: Observations) 
     _strategy(web, observe, "RollingUpdate, partition 0")
     updates.settle(web, updates.rolling_update())
     pods = _pod_names(web)
-    keeps_data = web.manifest.storage_not_applicable is None
+    keeps_data = web.manifest.policies.keeps_data
     written = _store_values(web, pods) if keeps_data else {}
     claims_before = _claims(web, pods)
 
@@ -80,18 +81,13 @@ def test_rolling_update_order(web: StatefulSetUnderTest, observe: Observations) 
     ]
     claims_after = _claims(web, pods)
     observe.table("claims before and after the update", _claim_rows(claims_before, claims_after))
-    problems += [
-        mismatch(f"{pod} volume {volume}", f"claim {before}", f"claim {claims_after[pod][volume]}")
-        for pod, by_volume in claims_before.items()
-        for volume, before in by_volume.items()
-        if claims_after[pod][volume] != before
-    ]
+    problems += storage.same_claims_problems(claims_before, claims_after)
     if keeps_data:
         reads = {pod: web.read_data(pod) for pod in pods}
         observe.table(
             "data stored before the update and read after it",
             [
-                {"pod": p, "value stored": v, "read after": printed(reads[p])}
+                {"pod": p, "value stored": v, "read after": reads[p].printed()}
                 for p, v in written.items()
             ],
         )
@@ -262,7 +258,7 @@ def test_rollback(web: StatefulSetUnderTest, observe: Observations) -> None:
 
 def _history_bounded(web: StatefulSetUnderTest, observe: Observations, live: str) -> None:
     """revisionHistoryLimit 0 keeps only the live revision; the manifest's limit comes back."""
-    limit = web.manifest.statefulset["spec"].get("revisionHistoryLimit")
+    limit = web.manifest.policies.revision_history_limit
     with updates.record_revisions(web) as recorder:
         updates.patch_and_observe(web, {"spec": {"revisionHistoryLimit": 0}})
         wait.wait_on_watch(
@@ -353,7 +349,7 @@ def _wait_running_on(
 def test_min_ready_seconds(web: StatefulSetUnderTest, observe: Observations) -> None:
     """With `minReadySeconds` M the next pod is replaced only M seconds after the one above
     became Ready, and `status.availableReplicas` lags `readyReplicas` by that much."""
-    declared = updates.manifest_min_ready_seconds(web)
+    declared = web.manifest.policies.min_ready_seconds
     minimum = declared or MIN_READY_SECONDS
     _strategy(web, observe, f"RollingUpdate, partition 0, minReadySeconds {minimum}")
     updates.settle(web, updates.rolling_update(), min_ready_seconds=minimum)
@@ -419,8 +415,7 @@ def test_max_unavailable(web: StatefulSetUnderTest, observe: Observations) -> No
     pods at a time and never has more unavailable."""
     _strategy(web, observe, f"RollingUpdate, partition 0, maxUnavailable {MAX_UNAVAILABLE}")
     updates.settle(web, updates.rolling_update(max_unavailable=MAX_UNAVAILABLE))
-    rolling = (updates.read(web)["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}
-    kept = rolling.get("maxUnavailable")
+    kept = DeclaredPolicies.of(updates.read(web)).max_unavailable
     if kept != MAX_UNAVAILABLE:
         pytest.skip(
             f"not applicable: the cluster (Kubernetes {web.kube.server_version()}) did not keep "
@@ -468,7 +463,7 @@ def _roll(web: StatefulSetUnderTest, pod_template: updates.Obj) -> tuple[Status,
 def _strategy(web: StatefulSetUnderTest, observe: Observations, exercised: str) -> None:
     observe.text(
         "update strategy",
-        f"the manifest declares: {updates.declared_strategy(web.manifest.statefulset)}\n"
+        f"the manifest declares: {web.manifest.policies.describe_update_strategy()}\n"
         f"this test sets: {exercised}",
     )
 

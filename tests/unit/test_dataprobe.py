@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stsconf.access.rest import ExecResult, exit_status
+from stsconf.access.rest import exit_status
+from stsconf.checks.data import Served, own_data_problems, served_problems, still_there_problems
+from stsconf.model.dataprobe import DataProbe, ProbeRun, data_probe, marker_file_probe
+from stsconf.model.exec_result import ExecResult
 from stsconf.model.manifest import (
     PROBE_CONTAINER,
     PROBE_HTTP_PATH,
@@ -25,16 +28,9 @@ from stsconf.model.manifest import (
     load_manifest,
     probe_declaration,
 )
-from stsconf.observe.dataprobe import (
-    DataProbe,
-    ProbeRun,
-    data_probe,
-    marker_file_probe,
-    own_data_problems,
-    store_value,
-)
 from stsconf.report.junit import read_junit
 from stsconf.selftest import REPO, report_tables
+from stsconf.workload.statefulset import store_value
 from tests.unit.test_bad_input import assert_one_line_error, run_suite
 
 EXAMPLE = REPO / "manifests" / "examples" / "redis.yaml"
@@ -305,3 +301,21 @@ def test_airgap_build_without_the_manifests_image_is_a_usage_error(tmp_path: Pat
     )
     assert code == pytest.ExitCode.USAGE_ERROR
     assert_one_line_error(output, "the manifest's image redis:7.2 has no air-gapped build")
+
+
+def test_a_pod_serving_another_value_over_http_is_reported() -> None:
+    written = {"web-0": "a", "web-1": "b"}
+    served = {
+        "web-0": Served("http://10.0.0.1:80/m", "a"),
+        "web-1": Served("http://10.0.0.2:80/m", "error: exit 1"),
+    }
+    assert [str(p) for p in served_problems(written, served)] == [
+        "http://10.0.0.2:80/m (web-1): expected 'b'; saw 'error: exit 1'"
+    ]
+
+
+def test_an_old_value_still_there_is_reported() -> None:
+    probe = marker_file_probe("c", ["/data"])
+    reads = {"web-1": read("web-1", "old\n"), "web-2": read("web-2", "", 1, "no such file")}
+    problems = still_there_problems(probe, {"web-1": "old", "web-2": "old"}, reads)
+    assert [str(p).split("; saw")[0] for p in problems] == ["web-1: expected empty storage"]

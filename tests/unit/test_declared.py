@@ -9,15 +9,14 @@ import pytest
 
 from stsconf.checks.declared import (
     OPT_OUTS,
-    Declared,
     Form,
     RequireError,
-    declared_forms,
     form_of,
     parse_required,
     required_message,
 )
 from stsconf.model.manifest import load_manifest
+from stsconf.model.policies import DeclaredPolicies
 from stsconf.report.junit import read_junit
 from stsconf.report.matrix import (
     CONFORMANCE_GROUP,
@@ -38,18 +37,18 @@ def statefulset(**spec: Any) -> dict[str, Any]:
     return {"kind": "StatefulSet", "spec": spec}
 
 
-def form(declared: Declared, property_id: str) -> Form:
+def form(declared: DeclaredPolicies, property_id: str) -> Form:
     found = form_of(declared, property_id)
     assert found is not None
     return found
 
 
-def opted_out(declared: Declared) -> set[str]:
+def opted_out(declared: DeclaredPolicies) -> set[str]:
     return {p for p in OPT_OUTS if form(declared, p).opt_out}
 
 
 def test_defaults_promise_everything() -> None:
-    declared = declared_forms(statefulset())
+    declared = DeclaredPolicies.of(statefulset())
     assert declared.ordered
     assert opted_out(declared) == set()
     assert form(declared, "ordered_startup").name == "OrderedReady"
@@ -57,7 +56,7 @@ def test_defaults_promise_everything() -> None:
 
 
 def test_parallel_opts_out_of_the_ordering_guarantees_only() -> None:
-    declared = declared_forms(statefulset(podManagementPolicy="Parallel"))
+    declared = DeclaredPolicies.of(statefulset(podManagementPolicy="Parallel"))
     assert opted_out(declared) == {
         "ordered_startup",
         "scale_up_order",
@@ -78,7 +77,7 @@ def test_parallel_opts_out_of_the_ordering_guarantees_only() -> None:
 
 def test_deleting_retention_policies_opt_out_of_keeping_claims() -> None:
     policy = {"whenScaled": "Delete", "whenDeleted": "Delete"}
-    declared = declared_forms(statefulset(persistentVolumeClaimRetentionPolicy=policy))
+    declared = DeclaredPolicies.of(statefulset(persistentVolumeClaimRetentionPolicy=policy))
     assert opted_out(declared) == {"pvcs_kept_after_scale_down", "cleanup_keeps_pvcs"}
     scaled = form(declared, "pvcs_kept_after_scale_down")
     assert scaled.name == "whenScaled: Delete"
@@ -91,7 +90,7 @@ def test_deleting_retention_policies_opt_out_of_keeping_claims() -> None:
 
 
 def test_properties_without_an_opt_out_have_no_form() -> None:
-    assert form_of(declared_forms(statefulset()), "stable_hostnames") is None
+    assert form_of(DeclaredPolicies.of(statefulset()), "stable_hostnames") is None
 
 
 @pytest.mark.parametrize(
@@ -107,7 +106,7 @@ def test_properties_without_an_opt_out_have_no_form() -> None:
 def test_the_self_test_manifests_opt_out_of_what_they_say(
     manifest: str, expected: set[str]
 ) -> None:
-    declared = declared_forms(load_manifest(SELFTEST / manifest).statefulset)
+    declared = load_manifest(SELFTEST / manifest).policies
     assert opted_out(declared) == expected
 
 

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stsconf.model.manifest import load_manifest
-from stsconf.model.timeline import ADDED, DELETED, MODIFIED, PodEvent, PodState, Timeline
-from stsconf.workload.failed_pod import (
-    VARIANT_LABEL,
+from stsconf.checks.failed_pod import (
     failed_uids,
-    failing_variant,
     recreated_after_failure,
     recreation_problems,
     running_replacement,
-    used_host_ports,
 )
+from stsconf.model.manifest import load_manifest
+from stsconf.model.timeline import ADDED, DELETED, MODIFIED, PodEvent, PodState, Timeline
+from stsconf.workload.failed_pod import VARIANT_LABEL, failing_variant, used_host_ports
 
 POD = "web-failing-0"
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stsconf.model.manifest import load_manifest
-from stsconf.workload.identity import (
+from stsconf.checks.identity import (
     POD_INDEX_LABEL,
     POD_NAME_LABEL,
+    hostname_problems,
     identity_label_problems,
-    one_pod_service,
     single_endpoint_problems,
 )
-from stsconf.workload.ordinals import declared_start, ordinal_range_problems, pod_names_from
+from stsconf.checks.ordinals import ordinal_range_problems
+from stsconf.model.manifest import load_manifest
+from stsconf.workload.identity import one_pod_service
+from stsconf.workload.ordinals import pod_names_from
 
 WEB = Path(__file__).resolve().parents[2] / "manifests" / "web.yaml"
 
@@ -99,7 +101,7 @@ def test_one_pod_service_selects_by_pod_name_label_on_the_manifest_ports() -> No
 def test_pods_of_an_ordinal_range() -> None:
     manifest = load_manifest(WEB)
     assert pod_names_from(manifest, 3, 2) == ["web-3", "web-4"]
-    assert declared_start(manifest) is None
+    assert manifest.policies.start_ordinal is None
 
 
 def test_exact_range_with_kept_pods_passes() -> None:
@@ -121,3 +123,11 @@ def test_a_pod_of_the_range_not_ready_is_reported() -> None:
     unready["status"]["conditions"] = []
     [problem] = ordinal_range_problems({"web-2": unready}, ["web-2"], {})
     assert problem == "web-2: expected Running and Ready; saw Running/NotReady"
+
+
+def test_a_hostname_other_than_the_pod_name_is_reported() -> None:
+    assert hostname_problems({"web-0": "web-0", "web-1": "web-1"}) == []
+    [problem] = hostname_problems({"web-0": "web-0", "web-1": "web-1.nginx.ns.svc.cluster.local"})
+    assert str(problem) == (
+        "web-1: expected hostname web-1; saw hostname 'web-1.nginx.ns.svc.cluster.local'"
+    )

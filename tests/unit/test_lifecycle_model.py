@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from stsconf.checks.lifecycle_model import ON_DELETE, Model, Policies
-from stsconf.model.timeline import (
-    DELETED,
-    EXISTING,
-    MODIFIED,
-    PodEvent,
-    PodState,
-    Timeline,
-    identity_overlaps,
+from stsconf.checks.lifecycle import (
+    DnsLookup,
+    SettledPod,
+    settled_pod_problems,
+    transition_problems,
 )
+from stsconf.checks.lifecycle_model import Model
+from stsconf.checks.ordering import identity_overlaps
+from stsconf.model.dataprobe import ProbeRun
+from stsconf.model.exec_result import ExecResult
+from stsconf.model.policies import ON_DELETE, DeclaredPolicies
+from stsconf.model.timeline import ADDED, DELETED, EXISTING, MODIFIED, PodEvent, PodState, Timeline
 
-RETAIN = Policies()
-DELETE_WHEN_SCALED = Policies(delete_claims_when_scaled=True)
+RETAIN = DeclaredPolicies(has_claim_templates=True)
+DELETE_WHEN_SCALED = DeclaredPolicies(when_scaled="Delete", has_claim_templates=True)
 
 
 def test_scaling_adds_and_removes_the_highest_ordinals() -> None:
@@ -55,7 +57,9 @@ def test_a_partition_holds_the_ordinals_below_it_on_the_current_revision() -> No
 
 
 def test_on_delete_replaces_only_deleted_pods() -> None:
-    model = Model.start(Policies(strategy=ON_DELETE), 2).change_template()
+    model = Model.start(
+        DeclaredPolicies(update_strategy=ON_DELETE, has_claim_templates=True), 2
+    ).change_template()
     assert dict(model.pods) == {0: 0, 1: 0}
     assert model.current_replicas is None  # not fixed by the contract under OnDelete
     after = model.delete_pods(frozenset({1})).scale(3)
@@ -69,8 +73,12 @@ def test_policies_are_read_from_the_statefulset() -> None:
         "persistentVolumeClaimRetentionPolicy": {"whenScaled": "Delete"},
         "volumeClaimTemplates": [{"metadata": {"name": "www"}}],
     }
-    assert Policies.of({"spec": spec}) == Policies(False, ON_DELETE, True, True)
-    assert Policies.of({"spec": {}}) == Policies(keeps_data=False)
+    policies = DeclaredPolicies.of({"spec": spec})
+    assert (policies.ordered, policies.strategy) == (False, ON_DELETE)
+    assert (policies.deletes_claims_when_scaled, policies.has_claim_templates) == (True, True)
+    assert policies.keeps_data
+    default = DeclaredPolicies.of({"spec": {}})
+    assert (default.ordered, default.strategy, default.keeps_data) == (True, "RollingUpdate", False)
 
 
 def event(seq: int, kind: str, uid: str) -> PodEvent:
@@ -89,3 +97,59 @@ def test_a_second_pod_of_one_identity_before_the_first_is_gone_is_caught() -> No
 def test_a_replacement_after_the_previous_pod_is_gone_is_fine() -> None:
     replaced = Timeline([event(0, EXISTING, "a"), event(1, DELETED, "a"), event(2, MODIFIED, "b")])
     assert identity_overlaps(replaced) == []
+
+
+def test_a_declared_probe_keeps_data_but_makes_no_claims() -> None:
+    probe_only = DeclaredPolicies.of({"spec": {}}, declares_data_probe=True)
+    assert probe_only.keeps_data
+    assert Model.start(probe_only, 2).scale(3).claims == frozenset()
+
+
+def test_the_declared_partition_is_where_the_model_starts() -> None:
+    spec = {"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}}
+    assert Model.start(DeclaredPolicies.of({"spec": spec}), 2).partition == 1
+
+
+def names(ordinal: int) -> str:
+    return f"web-{ordinal}"
+
+
+def test_a_scale_up_out_of_order_is_a_transition_problem() -> None:
+    before = Model.start(RETAIN, 1)
+    out_of_order = Timeline(
+        [
+            PodEvent(0, 0.0, EXISTING, PodState("web-0", "a", "Running", True, False)),
+            PodEvent(1, 1.0, MODIFIED, PodState("web-0", "a", "Running", False, False)),
+            PodEvent(2, 2.0, ADDED, PodState("web-1", "b", "Pending", False, False)),
+        ]
+    )
+    [problem] = transition_problems(before, before.scale(2), out_of_order, names, "rev")
+    assert problem.startswith("web-1: expected to be created only after web-0 was Running")
+    parallel = Model.start(DeclaredPolicies(pod_management="Parallel"), 1)
+    assert transition_problems(parallel, parallel.scale(2), out_of_order, names, "rev") == []
+
+
+def settled(name: str, hostname: str, addresses: tuple[str, ...], output: str) -> SettledPod:
+    read = ProbeRun(name, "c", "cat", ExecResult(("cat",), 0, output, ""))
+    return SettledPod(name, hostname, DnsLookup(f"{name}.nginx", "10.0.0.1", addresses), read)
+
+
+def test_settled_pods_are_checked_against_the_model() -> None:
+    model = Model.start(RETAIN, 2).write(0, "v")
+    good = {
+        0: settled("web-0", "web-0", ("10.0.0.1",), "v"),
+        1: settled("web-1", "web-1", ("10.0.0.1",), ""),
+    }
+    assert settled_pod_problems(model, good) == []
+    bad = {0: settled("web-0", "web-0.x", (), "w")}
+    assert settled_pod_problems(model, bad) == [
+        "web-0: expected hostname web-0; saw 'web-0.x'",
+        "web-0: expected web-0.nginx to resolve to 10.0.0.1; saw no address",
+        "web-0: expected the value last written, 'v'; saw 'w'",
+    ]
+
+
+def test_a_value_left_in_a_claim_the_policy_deleted_is_reported() -> None:
+    model = Model.start(DELETE_WHEN_SCALED, 2).write(1, "v").scale(1).scale(2)
+    [problem] = settled_pod_problems(model, {1: settled("web-1", "web-1", ("10.0.0.1",), "v")})
+    assert problem == "web-1: expected no value (its claim was deleted by policy); saw 'v'"

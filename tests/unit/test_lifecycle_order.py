@@ -3,11 +3,12 @@ too, and on steps that also add pods."""
 
 from __future__ import annotations
 
-from stsconf.checks.lifecycle_model import Model, Policies
-from stsconf.checks.lifecycle_order import rolled_ordinals, transition_violations
+from stsconf.checks.lifecycle import rolled_ordinals, transition_problems
+from stsconf.checks.lifecycle_model import Model
+from stsconf.model.policies import DeclaredPolicies
 from tests.unit.test_update_order import NEW, PODS_DESCENDING, rolling
 
-PARALLEL = Policies(ordered=False)
+PARALLEL = DeclaredPolicies(pod_management="Parallel")
 
 
 def name(ordinal: int) -> str:
@@ -17,18 +18,18 @@ def name(ordinal: int) -> str:
 def test_a_rolling_update_from_the_lowest_ordinal_is_a_violation_under_parallel() -> None:
     before = Model.start(PARALLEL, 3)
     after = before.change_template()
-    violations = transition_violations(before, after, rolling("web-0", "web-1", "web-2"), name, NEW)
-    assert [v.pod for v in violations] == ["web-1", "web-0"]
+    violations = transition_problems(before, after, rolling("web-0", "web-1", "web-2"), name, NEW)
+    assert [v.split(":")[0] for v in violations] == ["web-1", "web-0"]
 
 
 def test_a_rolling_update_in_order_under_parallel_has_no_violation() -> None:
     before = Model.start(PARALLEL, 3)
     after = before.change_template()
-    assert transition_violations(before, after, rolling(*PODS_DESCENDING), name, NEW) == []
+    assert transition_problems(before, after, rolling(*PODS_DESCENDING), name, NEW) == []
 
 
 def test_pods_rolled_on_a_step_that_also_adds_pods_are_still_checked() -> None:
-    before = Model.start(Policies(), 2, partition=2).change_template()
+    before = Model.start(DeclaredPolicies(), 2).set_partition(2).change_template()
     after = before.set_partition(0).scale(3)
     assert set(after.pods) - set(before.pods) == {2}
     assert rolled_ordinals(before, after) == [1, 0]

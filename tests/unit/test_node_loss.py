@@ -6,20 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from stsconf.checks.node_loss import (
-    replacement_placement_problems,
+    ReturnedPod,
+    placement_problems,
     return_violations,
+    returned_pod_problems,
     volume_placement_not_applicable,
 )
-from stsconf.model.timeline import (
-    ADDED,
-    DELETED,
-    EXISTING,
-    MODIFIED,
-    PodEvent,
-    PodState,
-    Timeline,
-    identity_overlaps,
-)
+from stsconf.checks.ordering import identity_overlaps
+from stsconf.model.timeline import ADDED, DELETED, EXISTING, MODIFIED, PodEvent, PodState, Timeline
 from stsconf.observe.placement import takes_ordinary_pods, volume_node
 from stsconf.workload.disruption import EVICTION_TAINTS, short_tolerations
 
@@ -124,10 +118,39 @@ def test_following_the_volume_does_not_apply_when_no_volume_has_a_node() -> None
     assert volume_placement_not_applicable({"web-0": {"w1"}, "web-1": set()}) is None
 
 
-def test_a_replacement_away_from_its_local_volume_is_a_problem() -> None:
+def returned(name: str, hostname: str = "", resolves_to: str = "10.0.0.1") -> ReturnedPod:
+    return ReturnedPod(
+        name=name,
+        hostname=hostname or name,
+        ip="10.0.0.1",
+        dns_name=f"{name}.nginx",
+        resolves_to=resolves_to,
+        claims={f"www-{name}": "u1"},
+    )
+
+
+def test_a_returned_pod_with_its_identity_and_claims_passes() -> None:
+    before = {"web-0": {"www-web-0": "u1"}}
+    assert returned_pod_problems([returned("web-0")], before, "node w restarted") == []
+
+
+def test_a_returned_pod_with_another_hostname_address_or_claim_is_reported() -> None:
+    before = {"web-0": {"www-web-0": "u0"}}
+    problems = returned_pod_problems(
+        [returned("web-0", resolves_to="10.0.0.9")], before, "node w restarted"
+    )
+    assert [str(p) for p in problems] == [
+        "pod web-0 after node w restarted: expected hostname web-0, web-0.nginx resolving to its "
+        "IP; saw hostname web-0, resolving to 10.0.0.9 (IP 10.0.0.1)",
+        "claims of web-0: expected the same claims as before the restart ({'www-web-0': 'u0'}); "
+        "saw {'www-web-0': 'u1'}",
+    ]
+
+
+def test_a_replacement_away_from_its_local_volume_is_reported() -> None:
     volumes = {"web-0": {"w1"}, "web-1": {"w2"}, "web-2": set()}
-    assert replacement_placement_problems(volumes, {"web-0": "w1", "web-1": "w2"}) == []
-    (problem,) = replacement_placement_problems(volumes, {"web-0": "w1", "web-1": "w1"})
-    assert "replacement of web-1" in problem
-    assert "expected the node of its volume (w2)" in problem
-    assert "saw w1" in problem
+    assert placement_problems(volumes, {"web-0": "w1", "web-1": "w2", "web-2": "w1"}) == []
+    problems = placement_problems(volumes, {"web-0": "w1", "web-1": "w1", "web-2": "w2"})
+    assert [str(p) for p in problems] == [
+        "node of the replacement of web-1: expected the node of its volume (w2); saw w1"
+    ]

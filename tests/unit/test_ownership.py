@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from stsconf.model.timeline import ADDED, DELETED, EXISTING, PodEvent, PodState, Timeline
-from stsconf.workload.ownership import (
-    RELEASED,
+from stsconf.checks.ownership import (
     adopted_problems,
     claims_kept_problems,
     controller_of,
     created_pod_problems,
     orphaned_problems,
     released_problems,
-    restoring_labels,
-    unmatching_labels,
 )
+from stsconf.model.timeline import ADDED, DELETED, EXISTING, PodEvent, PodState, Timeline
+from stsconf.workload.ownership import RELEASED, restoring_labels, unmatching_labels
 
 
 def pod(

@@ -10,6 +10,7 @@ from stsconf.checks.retention import (
     kept_problems,
     missing_owner_problems,
     owned_before_deletion_problems,
+    recreated_problems,
     unexpected_owner_problems,
 )
 from stsconf.model.timeline import ADDED, DELETED, EXISTING, MODIFIED, WatchEvent
@@ -104,4 +105,13 @@ def test_deleted_and_kept_are_opposites() -> None:
     assert kept_problems(claims, "whenDeleted: Retain") == [
         "www-web-1: expected claim kept (whenDeleted: Retain); saw www-web-1 being deleted",
         "www-web-2: expected claim kept (whenDeleted: Retain); saw www-web-2 gone",
+    ]
+
+
+def test_a_claim_that_kept_its_uid_or_is_missing_was_not_recreated() -> None:
+    before = {"www-web-1": "u1", "www-web-2": "u2"}
+    assert recreated_problems(before, {"www-web-1": "u3", "www-web-2": "u4"}) == []
+    assert [str(p) for p in recreated_problems(before, {"www-web-1": "u1", "www-web-2": None})] == [
+        "www-web-1: expected a new claim (not uid u1); saw uid u1",
+        "www-web-2: expected a new claim (not uid u2); saw uid None",
     ]

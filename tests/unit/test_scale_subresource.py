@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stsconf.workload.scale_subresource import scale_problems, selector_terms
+from stsconf.checks.scale_subresource import scale_problems, selector_terms
 
 SET = {"metadata": {"name": "web"}, "spec": {"replicas": 2}}
 

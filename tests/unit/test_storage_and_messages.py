@@ -93,3 +93,29 @@ def test_a_claim_without_a_bound_volume_is_a_problem_before_its_release_is_check
     assert "www-web-1" in problem
     assert "expected Bound to a volume" in problem
     assert "saw" in problem
+
+
+def test_claims_not_kept_or_not_bound_are_reported() -> None:
+    claims = {"www-web-2": claim(), "www-web-3": claim("Lost"), "www-web-4": None}
+    assert [str(p) for p in storage.kept_and_bound_problems(claims)] == [
+        "www-web-3: expected claim kept and Bound; saw www-web-3 Lost",
+        "www-web-4: expected claim kept and Bound; saw www-web-4 gone",
+    ]
+
+
+def test_a_pod_mounting_a_claim_other_than_the_kept_one_is_reported() -> None:
+    kept = storage.Reattachment("web-2", "www-web-2", "u1", uid_now="u1", mounted="www-web-2")
+    new = storage.Reattachment("web-3", "www-web-3", "u2", uid_now="u9", mounted="www-web-3")
+    assert storage.reattachment_problems([kept]) == []
+    assert [str(p) for p in storage.reattachment_problems([kept, new])] == [
+        "web-3: expected to mount the kept claim www-web-3 (u2); saw claim www-web-3 (u9)"
+    ]
+
+
+def test_a_volume_using_another_claim_after_an_update_is_reported() -> None:
+    before = {"web-0": {"www": "www-web-0 uid 1"}, "web-1": {"www": "www-web-1 uid 2"}}
+    after = {"web-0": {"www": "www-web-0 uid 1"}, "web-1": {"www": "www-web-1 uid 3"}}
+    assert storage.same_claims_problems(before, before) == []
+    assert [str(p) for p in storage.same_claims_problems(before, after)] == [
+        "web-1 volume www: expected claim www-web-1 uid 2; saw claim www-web-1 uid 3"
+    ]

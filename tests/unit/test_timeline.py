@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stsconf.checks.ordering import ordered_creation_violations, ordered_deletion_violations
 from stsconf.model.timeline import (
     ADDED,
     DELETED,
@@ -10,8 +11,6 @@ from stsconf.model.timeline import (
     PodEvent,
     PodState,
     Timeline,
-    ordered_creation_violations,
-    ordered_deletion_violations,
     pod_state_from_object,
     timeline_rows,
 )

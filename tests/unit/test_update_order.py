@@ -17,6 +17,7 @@ from stsconf.checks.update_order import (
     untouched_violations,
     update_order_violations,
 )
+from stsconf.model.policies import DeclaredPolicies
 from stsconf.model.timeline import (
     ADDED,
     DELETED,
@@ -32,7 +33,6 @@ from stsconf.workload.updates import (
     TEMPLATE_CHANGE,
     Status,
     changed,
-    declared_strategy,
     never_ready,
 )
 
@@ -224,11 +224,11 @@ def test_revision_read_from_the_pod_label() -> None:
 
 
 def test_the_strategy_a_manifest_declares_in_words() -> None:
-    assert declared_strategy({"spec": {}}) == (
+    assert DeclaredPolicies.of({"spec": {}}).describe_update_strategy() == (
         "updateStrategy RollingUpdate (the default), minReadySeconds 0"
     )
     on_delete = {"spec": {"updateStrategy": {"type": "OnDelete"}, "revisionHistoryLimit": 2}}
-    assert declared_strategy(on_delete) == (
+    assert DeclaredPolicies.of(on_delete).describe_update_strategy() == (
         "updateStrategy OnDelete, minReadySeconds 0, revisionHistoryLimit 2"
     )
     partitioned = {
@@ -237,7 +237,7 @@ def test_the_strategy_a_manifest_declares_in_words() -> None:
             "minReadySeconds": 5,
         }
     }
-    assert declared_strategy(partitioned) == (
+    assert DeclaredPolicies.of(partitioned).describe_update_strategy() == (
         "updateStrategy RollingUpdate, partition 1, minReadySeconds 5"
     )
 
