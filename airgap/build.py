@@ -24,7 +24,6 @@ def step(name: str) -> Iterator[None]:
     say(f"[airgap] {name}: done in {duration(time.monotonic() - started)}")
 
 
-
 def check_disk(cache: Path) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     free_gib = shutil.disk_usage(cache).free / 2**30
@@ -35,62 +34,106 @@ def check_disk(cache: Path) -> None:
         )
 
 
-def build() -> dict[str, object]:
+def build(minors: list[str] | None = None) -> dict[str, object]:
+    """Build what the cluster of each Kubernetes minor needs (default: the newest the build
+    knows) and record it in airgap.json beside the minors built before."""
+    minors = [config.check_minor(minor) for minor in minors or [config.default_minor()]]
     cache = config.cache_root()
     logs = cache / "logs"
     check_disk(cache)
-    versions = config.versions()
     with step("Docker engine"):
         say(f"[airgap]   {engine.ensure_engine(logs)}")
-    with step("Go programs (kind, Kubernetes, etcd, CoreDNS, crictl, local-path-provisioner)"):
-        programs = gobuild.build_all(cache / "bin", versions, logs / "go.log")
-        programs["pause"] = gobuild.build_pause(cache / "bin", versions, logs / "pause.log")
+    with step("Go programs (kind, crictl, local-path-provisioner, registry, podnet)"):
+        programs = gobuild.build_all(cache / "bin", gobuild.shared_builds(), logs / "go.log")
+    minor_programs = {}
+    for minor in minors:
+        versions = config.versions(minor)
+        with step(f"Go programs of Kubernetes {minor} (Kubernetes, etcd, CoreDNS, pause)"):
+            built = gobuild.build_all(
+                cache / "bin", gobuild.minor_builds(versions), logs / "go.log", f"{minor} "
+            )
+            built["pause"] = gobuild.build_pause(cache / "bin", versions, logs / "pause.log")
+        minor_programs[minor] = {**programs, **built}
     with step("Debian root filesystems"):
         donor = rootfs.rootfs(cache, "donor", config.DONOR_PACKAGES, logs / "debootstrap.log")
         node_root = rootfs.rootfs(cache, "node", config.NODE_PACKAGES, logs / "debootstrap.log")
     with step("images"):
-        kubeadm_tags = gobuild.kubeadm_images(programs["kubeadm"], versions)
-        cluster_images = build_cluster_images(kubeadm_tags, programs, donor, versions, logs)
-        app_specs = {
-            "nginx": images.nginx_image(donor),
-            "probe": images.probe_image(donor),
-            "redis": images.redis_image(donor),
-            "registry": images.registry_image(programs["registry"], versions.registry),
-        }
-        app_images = {
-            name: images.build(spec, logs / "images.log") for name, spec in app_specs.items()
-        }
+        app_images = build_app_images(programs, donor, config.versions(minors[0]).registry, logs)
         network_image = images.build(podnet_image(programs["podnet"]), logs / "images.log")
-    with step("node image"):
-        node_image = nodeimage.build_node_image(
-            nodeimage.NodeInputs(
-                kubernetes_version=versions.kubernetes,
-                rootfs=node_root,
-                kind_base_files=gobuild.module_dir("tools", "sigs.k8s.io/kind")
-                / "images/base/files",
-                programs={
-                    name: programs[name] for name in ("kubeadm", "kubelet", "kubectl", "crictl")
-                },
-                images=[*cluster_images, app_images["probe"], network_image],
-                pause_image=next(tag for tag in kubeadm_tags if repository(tag) == "pause"),
-                storage_images={
-                    "provisioner_image": cluster_images[-1],
-                    "helper_image": app_images["probe"],
-                },
-                network_image=network_image,
-            ),
-            logs / "node.log",
-        )
+    clusters = {}
+    for minor in minors:
+        versions = config.versions(minor)
+        with step(f"node image of Kubernetes {versions.kubernetes}"):
+            node_image = build_minor_node_image(
+                versions, minor_programs[minor], donor, node_root, app_images, network_image, logs
+            )
+        clusters[minor] = {
+            "kubernetes_version": versions.kubernetes,
+            "node_image": node_image,
+            "kubectl_bin": str(minor_programs[minor]["kubectl"]),
+        }
     result: dict[str, object] = {
         "kind_bin": str(programs["kind"]),
-        "kubectl_bin": str(programs["kubectl"]),
-        "node_image": node_image,
-        "kubernetes_version": versions.kubernetes,
-        "kind_version": versions.kind,
+        "kind_version": config.versions(minors[0]).kind,
         "images": app_images,
+        "default_kubernetes": config.default_minor(),
+        "kubernetes": {**built_before(), **clusters},
     }
     config.manifest_path().write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def built_before() -> dict[str, dict[str, str]]:
+    """The minors an earlier build recorded whose node image Docker still has."""
+    try:
+        recorded = json.loads(config.manifest_path().read_text()).get("kubernetes", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {
+        minor: entry
+        for minor, entry in recorded.items()
+        if isinstance(entry, dict) and images.image_exists(str(entry.get("node_image", "")))
+    }
+
+
+def build_app_images(
+    programs: dict[str, Path], donor: Path, registry_version: str, logs: Path
+) -> dict[str, str]:
+    """The suite's own images: the app under test, the probe, Redis and the registry."""
+    app_specs = {
+        "nginx": images.nginx_image(donor),
+        "probe": images.probe_image(donor),
+        "redis": images.redis_image(donor),
+        "registry": images.registry_image(programs["registry"], registry_version),
+    }
+    return {name: images.build(spec, logs / "images.log") for name, spec in app_specs.items()}
+
+
+def build_minor_node_image(
+    versions: config.Versions,
+    programs: dict[str, Path],
+    donor: Path,
+    node_root: Path,
+    app_images: dict[str, str],
+    network_image: str,
+    logs: Path,
+) -> str:
+    kubeadm_tags = gobuild.kubeadm_images(programs["kubeadm"], versions)
+    cluster_images = build_cluster_images(kubeadm_tags, programs, donor, versions, logs)
+    provisioner = build_provisioner_image(programs, versions, logs)
+    return nodeimage.build_node_image(
+        nodeimage.NodeInputs(
+            kubernetes_version=versions.kubernetes,
+            rootfs=node_root,
+            kind_base_files=gobuild.module_dir("tools", "sigs.k8s.io/kind") / "images/base/files",
+            programs={name: programs[name] for name in ("kubeadm", "kubelet", "kubectl", "crictl")},
+            images=[*cluster_images, provisioner, app_images["probe"], network_image],
+            pause_image=next(tag for tag in kubeadm_tags if repository(tag) == "pause"),
+            storage_images={"provisioner_image": provisioner, "helper_image": app_images["probe"]},
+            network_image=network_image,
+        ),
+        logs / "node.log",
+    )
 
 
 def podnet_image(binary: Path) -> images.ImageSpec:
@@ -111,7 +154,7 @@ def build_cluster_images(
     versions: config.Versions,
     logs: Path,
 ) -> list[str]:
-    """Every image kubeadm names, under its exact name, then local-path-provisioner's (last)."""
+    """Every image kubeadm names, under its exact name."""
     specs = []
     for tag in kubeadm_tags:
         name = repository(tag)
@@ -129,10 +172,15 @@ def build_cluster_images(
             specs.append(images.static_program_image(tag, programs[name], f"/usr/local/bin/{name}"))
         else:
             raise AirgapError(f"kubeadm asks for image {tag}, which this build cannot make")
-    provisioner = f"{config.IMAGE_PREFIX}/local-path-provisioner:{versions.local_path_provisioner}"
-    specs.append(
-        images.static_program_image(
-            provisioner, programs["local-path-provisioner"], "/usr/bin/local-path-provisioner"
-        )
-    )
     return [images.build(spec, logs / "images.log") for spec in specs]
+
+
+def build_provisioner_image(
+    programs: dict[str, Path], versions: config.Versions, logs: Path
+) -> str:
+    """local-path-provisioner, the default StorageClass's provisioner."""
+    tag = f"{config.IMAGE_PREFIX}/local-path-provisioner:{versions.local_path_provisioner}"
+    spec = images.static_program_image(
+        tag, programs["local-path-provisioner"], "/usr/bin/local-path-provisioner"
+    )
+    return images.build(spec, logs / "images.log")

@@ -58,8 +58,53 @@ def manifest_path() -> Path:
     return cache_root() / "airgap.json"
 
 
+MINOR_MODULES = ("kubernetes", "etcd", "coredns")  # each minor has its own of these
+
+
+class UnknownMinor(ValueError):
+    """A Kubernetes minor the build has no modules for."""
+
+
+def known_minors() -> tuple[str, ...]:
+    """The Kubernetes minors the build can make, oldest first: those with a module of each
+    kind under airgap/go (kubernetes-1.37, etcd-1.37, coredns-1.37)."""
+    found = {path.name.split("-", 1)[1] for path in GO_MODULES.glob("kubernetes-*")}
+    complete = [
+        minor
+        for minor in found
+        if all((GO_MODULES / f"{kind}-{minor}" / "go.mod").is_file() for kind in MINOR_MODULES)
+    ]
+    return tuple(sorted(complete, key=minor_key))
+
+
+def minor_key(minor: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in minor.split("."))
+
+
+def default_minor() -> str:
+    """The newest minor the build knows: what `build` makes and `--airgap` runs by default."""
+    return known_minors()[-1]
+
+
+def check_minor(minor: str) -> str:
+    """`minor` as given ('1.36', 'v1.36'), or UnknownMinor naming the known ones."""
+    minor = minor.removeprefix("v")
+    known = known_minors()
+    if minor not in known:
+        raise UnknownMinor(
+            f"Kubernetes {minor!r} is not a minor this build knows; known: {', '.join(known)}"
+        )
+    return minor
+
+
+def module(kind: str, minor: str) -> str:
+    """The wrapper module of `kind` (kubernetes, etcd, coredns) for a Kubernetes minor."""
+    return f"{kind}-{minor}"
+
+
 @dataclass(frozen=True)
 class Versions:
+    minor: str
     kubernetes: str
     kind: str
     etcd: str
@@ -78,12 +123,13 @@ def required_version(module_dir: str, module_path: str) -> str:
     return match.group(1)
 
 
-def versions() -> Versions:
+def versions(minor: str) -> Versions:
     return Versions(
-        kubernetes=required_version("kubernetes", "k8s.io/kubernetes"),
+        minor=minor,
+        kubernetes=required_version(module("kubernetes", minor), "k8s.io/kubernetes"),
         kind=required_version("tools", "sigs.k8s.io/kind"),
-        etcd=required_version("etcd", "go.etcd.io/etcd/server/v3"),
-        coredns=required_version("coredns", "github.com/coredns/coredns"),
+        etcd=required_version(module("etcd", minor), "go.etcd.io/etcd/server/v3"),
+        coredns=required_version(module("coredns", minor), "github.com/coredns/coredns"),
         local_path_provisioner=required_version(
             "localpath", "github.com/rancher/local-path-provisioner"
         ),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import digest, fresh_output
-from .config import GO_MODULES, Versions
+from .config import GO_MODULES, Versions, module
 from .errors import AirgapError
 from .progress import GoProgress, StatusLine, duration, say
 from .run import run, run_watched
@@ -37,17 +37,25 @@ class GoBuild:
     ldflags: tuple[str, ...] = field(default=("-s", "-w"))
 
 
-def builds(v: Versions) -> list[GoBuild]:
+def minor_builds(v: Versions) -> list[GoBuild]:
+    """The programs of one Kubernetes minor: its commands, and the etcd and CoreDNS its
+    kubeadm asks for."""
     kube = {name: f"k8s.io/kubernetes/cmd/{name}" for name in KUBERNETES_COMMANDS}
     return [
         GoBuild(
-            "kubernetes",
+            module("kubernetes", v.minor),
             kube,
             tags=("selinux", "notest"),
             ldflags=("-s", "-w", *kubernetes_version_flags(v.kubernetes)),
         ),
-        GoBuild("etcd", {"etcd": "go.etcd.io/etcd/server/v3"}),
-        GoBuild("coredns", {"coredns": "github.com/coredns/coredns"}),
+        GoBuild(module("etcd", v.minor), {"etcd": "go.etcd.io/etcd/server/v3"}),
+        GoBuild(module("coredns", v.minor), {"coredns": "github.com/coredns/coredns"}),
+    ]
+
+
+def shared_builds() -> list[GoBuild]:
+    """The programs every minor's cluster uses alike."""
+    return [
         GoBuild(
             "localpath", {"local-path-provisioner": "github.com/rancher/local-path-provisioner"}
         ),
@@ -88,13 +96,14 @@ def go_version() -> str:
     return out
 
 
-def build_all(bin_dir: Path, versions: Versions, log: Path) -> dict[str, Path]:
+def build_all(
+    bin_dir: Path, all_builds: list[GoBuild], log: Path, label: str = ""
+) -> dict[str, Path]:
     """Build every program into bin_dir (skipped when its inputs are unchanged)."""
     toolchain = go_version()
     paths: dict[str, Path] = {}
-    all_builds = builds(versions)
     for number, build in enumerate(all_builds, 1):
-        step = f"{number}/{len(all_builds)}"
+        step = f"{label}{number}/{len(all_builds)}"
         paths.update(build_one(build, bin_dir, toolchain, log, step))
     return paths
 
@@ -171,7 +180,8 @@ def module_dir(module: str, path: str) -> Path:
 
 def build_pause(bin_dir: Path, versions: Versions, log: Path) -> Path:
     """Compile Kubernetes' pause program (C, static), the pod sandbox's only process."""
-    source = module_dir("kubernetes", "k8s.io/kubernetes") / "build/pause/linux/pause.c"
+    kubernetes = module_dir(module("kubernetes", versions.minor), "k8s.io/kubernetes")
+    source = kubernetes / "build/pause/linux/pause.c"
     out = bin_dir / f"pause-{digest(source, versions.kubernetes)}"
     if not out.exists():
         if not shutil.which("gcc"):

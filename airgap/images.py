@@ -73,6 +73,10 @@ def build(spec: ImageSpec, log: Path) -> str:
     return spec.tag
 
 
+def image_exists(tag: str) -> bool:
+    return bool(tag) and image_label(tag, KEY_LABEL) is not None
+
+
 def image_label(tag: str, label: str) -> str | None:
     done = subprocess.run(
         [

@@ -59,6 +59,8 @@ def cluster(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Clus
             "Nodes": clusters.describe_nodes(kube),
         },
     )
+    record_server = request.getfixturevalue("record_testsuite_property")
+    record_server("kubernetes_server_version", info.server_version)
     handle = Cluster(kube, info)
     request.config.stash[CLUSTER] = handle
     yield handle

@@ -88,7 +88,11 @@ def same_cluster_options(kubeconfig: Path, settings: Settings, airgap_file: Path
     """Options for a suite run in a subprocess to test this run's cluster as this run does:
     its kubeconfig, images and timeouts, and with --airgap the build's images standing in
     for public ones (busybox: the probe image)."""
-    airgap = [f"--airgap-file={airgap_file}", "--airgap"] if settings.airgap else []
+    airgap = (
+        [f"--airgap-file={airgap_file}", "--airgap", f"--kubernetes={settings.airgap.minor}"]
+        if settings.airgap
+        else []
+    )
     return [
         f"--existing-kubeconfig={kubeconfig}",
         f"--image={settings.image}",

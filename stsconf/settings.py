@@ -9,13 +9,14 @@ import argparse
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from stsconf.access import kind_fixture, resources
 from stsconf.access.airgap import DEFAULT_AIRGAP_FILE, Airgap, AirgapError, load_airgap
+from stsconf.access.kind_config import merged_gates
 from stsconf.access.pull_secret import (
     PullSecretError,
     RegistryCredentials,
@@ -50,6 +51,8 @@ class Settings:
     pull_credentials: RegistryCredentials | None = None
     # --require: properties that fail when the manifest opts out of them (see checks/declared.py)
     required: frozenset[str] = frozenset()
+    # --feature-gates: given to every component of the clusters the suite creates
+    feature_gates: dict[str, bool] = field(default_factory=dict)
 
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -174,7 +177,12 @@ def positive(number: Callable[[str], float]) -> Callable[[str], float]:
 
 def read_settings(config: pytest.Config) -> Settings:
     option = config.option
-    airgap = load_airgap(option.airgap_file) if option.airgap else None
+    if option.kubernetes and not option.airgap:
+        raise AirgapError(
+            "--kubernetes picks a node image of the air-gapped build: add --airgap, or pass "
+            "--kind-image with kind's own node image of that minor"
+        )
+    airgap = load_airgap(option.airgap_file, option.kubernetes) if option.airgap else None
     if airgap:
         option.kind_bin = option.kind_bin or str(airgap.kind_bin)
         option.kind_image = option.kind_image or airgap.node_image
@@ -203,6 +211,7 @@ def read_settings(config: pytest.Config) -> Settings:
         timeouts=Timeouts(pods=option.pod_timeout, dns=option.dns_timeout),
         pull_credentials=credentials,
         required=parse_required(option.require, [g.property_id for g in GUARANTEES]),
+        feature_gates=merged_gates(option.feature_gates),
     )
 
 
@@ -215,6 +224,7 @@ def environment_entries(settings: Settings) -> dict[str, str]:
         **_other_images_entry(settings.manifest),
         "Probe image": settings.probe_image,
         **_airgap_entries(settings.airgap),
+        **_feature_gate_entries(settings.feature_gates),
         **_pull_secret_entries(settings.pull_credentials),
     }
 
@@ -241,9 +251,15 @@ def _airgap_entries(airgap: Airgap | None) -> dict[str, str]:
         return {}
     summary = (
         f"kind {airgap.kind_version}, Kubernetes {airgap.kubernetes_version}, "
-        f"node image {airgap.node_image}"
+        f"node image {airgap.node_image} (minors built: {', '.join(airgap.built_minors)})"
     )
     return {"Air-gapped build": summary}
+
+
+def _feature_gate_entries(gates: dict[str, bool]) -> dict[str, str]:
+    """The gates the suite gives the clusters it creates (kind's own defaults otherwise)."""
+    listed = ", ".join(f"{name}={str(on).lower()}" for name, on in sorted(gates.items()))
+    return {"Feature gates": listed} if listed else {}
 
 
 def _pull_secret_entries(credentials: RegistryCredentials | None) -> dict[str, str]:

@@ -6,6 +6,10 @@ mounts into the nodes (`extraMounts`). Its one entry makes containerd reach the 
 registry over plain HTTP; credentials still come from each pod's imagePullSecrets. This
 works alike for containerd 1.6 (the air-gapped node) and 2.x (kind's own node images),
 unlike the older `registry.mirrors` settings that containerd 2 dropped.
+
+On a host whose Docker runs on cgroup v1, the kubelet is told not to refuse it (from
+Kubernetes 1.35 it does unless `failCgroupV1: false`); feature gates given to the suite go
+to every component through kind's own `featureGates`.
 """
 
 from __future__ import annotations
@@ -39,17 +43,54 @@ def hosts_toml(host: str) -> str:
     return f'[host."http://{host}"]\n  capabilities = ["pull", "resolve"]\n'
 
 
-def kind_config(hosts_dir: Path, nodes: int = 1) -> dict[str, Any]:
+KUBELET_CGROUP_V1_PATCH = """\
+kind: KubeletConfiguration
+failCgroupV1: false
+"""
+
+
+def kind_config(
+    hosts_dir: Path,
+    nodes: int = 1,
+    *,
+    feature_gates: dict[str, bool] | None = None,
+    cgroup_v1: bool = False,
+) -> dict[str, Any]:
     """One control-plane node (kind's default) and `nodes` - 1 workers, each node's
     containerd reading `hosts_dir`."""
     mount = {"hostPath": str(hosts_dir), "containerPath": HOSTS_DIR_IN_NODE, "readOnly": True}
     roles = ["control-plane"] + ["worker"] * (nodes - 1)
-    return {
+    config: dict[str, Any] = {
         "kind": "Cluster",
         "apiVersion": "kind.x-k8s.io/v1alpha4",
         "containerdConfigPatches": [CONTAINERD_PATCH],
         "nodes": [{"role": role, "extraMounts": [mount]} for role in roles],
     }
+    if feature_gates:
+        config["featureGates"] = dict(feature_gates)
+    if cgroup_v1:
+        config["kubeadmConfigPatches"] = [KUBELET_CGROUP_V1_PATCH]
+    return config
+
+
+def merged_gates(given: list[dict[str, bool]]) -> dict[str, bool]:
+    """Every --feature-gates given, a later one winning for the same gate."""
+    merged: dict[str, bool] = {}
+    for gates in given:
+        merged.update(gates)
+    return merged
+
+
+def docker_uses_cgroup_v1() -> bool:
+    """Whether Docker, and so every kind node, runs on cgroup v1."""
+    done = subprocess.run(
+        ["docker", "info", "--format", "{{.CgroupVersion}}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode == 0 and done.stdout.strip() == "1"
 
 
 @dataclass(frozen=True)
@@ -62,23 +103,29 @@ class KindConfigFiles:
         shutil.rmtree(self.hosts_dir, ignore_errors=True)
 
 
-def write_kind_config(directory: Path, nodes: int = 1) -> KindConfigFiles:
-    """Write the kind config (`nodes` nodes) and the host settings it mounts into
-    `directory`."""
+def write_kind_config(
+    directory: Path, nodes: int = 1, feature_gates: dict[str, bool] | None = None
+) -> KindConfigFiles:
+    """Write the kind config (`nodes` nodes, `feature_gates`) and the host settings it mounts
+    into `directory`."""
     directory = directory.resolve()
     hosts_dir = directory / HOSTS_DIR
     host_file = hosts_dir / HOST_IN_CLUSTER / "hosts.toml"
     host_file.parent.mkdir(parents=True, exist_ok=True)
     host_file.write_text(hosts_toml(HOST_IN_CLUSTER))
     config = directory / CONFIG_FILE
-    config.write_text(yaml.safe_dump(kind_config(hosts_dir, nodes), sort_keys=False))
+    settings = kind_config(
+        hosts_dir, nodes, feature_gates=feature_gates, cgroup_v1=docker_uses_cgroup_v1()
+    )
+    config.write_text(yaml.safe_dump(settings, sort_keys=False))
     return KindConfigFiles(config, hosts_dir)
 
 
 def session_cluster(option: Any) -> Iterator[Any]:
     """pytest-kind's kind_cluster with the suite's kind config: the same KindCluster, the
     same options (--cluster-name, --keep-cluster, --kubeconfig, --kind-image, --kind-bin,
-    --kind-kubectl-bin), and --nodes. An existing cluster of that name is reused as it is."""
+    --kind-kubectl-bin), --nodes and --feature-gates. An existing cluster of that name is
+    reused as it is."""
     cluster = KindCluster(
         option.cluster_name,
         Path(option.kubeconfig) if option.kubeconfig else None,
@@ -86,7 +133,8 @@ def session_cluster(option: Any) -> Iterator[Any]:
         kind_path=Path(option.kind_bin) if option.kind_bin else None,
         kubectl_path=Path(option.kind_kubectl_bin) if option.kind_kubectl_bin else None,
     )
-    files = write_kind_config(cluster.path, getattr(option, "nodes", 1))
+    gates = merged_gates(getattr(option, "feature_gates", []))
+    files = write_kind_config(cluster.path, getattr(option, "nodes", 1), gates)
     try:
         cluster.create(config_file=files.config)
     except BaseException:

@@ -46,43 +46,43 @@ def transition_problems(
     pod_name: Callable[[int], str],
     update_revision: str,
 ) -> list[Problem]:
-    """The step's watch against the declared ordering rules (OrderedReady: creation, deletion
-    and a rolling update in order), and at most one pod per identity at any moment.
-    `pod_name` names the pod at an offset from the start ordinal."""
+    """The step's watch against the declared ordering rules: at most one pod per identity at
+    any moment and a rolling update from the highest ordinal down, whatever the policy
+    (`Parallel` changes scaling, not rolling updates); under OrderedReady also creation and
+    deletion in order. `pod_name` names the pod at an offset from the start ordinal."""
     problems = identity_overlaps(timeline)
     if after.policies.ordered:
-        problems += _ordering_violations(
-            before, after, timeline, pod_name=pod_name, update_revision=update_revision
-        )
+        problems += _scaling_violations(before, after, timeline, pod_name)
+    rolled = rolled_offsets(before, after)
+    if rolled:
+        names = [pod_name(o) for o in rolled]
+        problems += update_order_violations(timeline, names, update_revision)
     return problems
 
 
-def _ordering_violations(
-    before: Model,
-    after: Model,
-    timeline: Timeline,
-    *,
-    pod_name: Callable[[int], str],
-    update_revision: str,
+def _scaling_violations(
+    before: Model, after: Model, timeline: Timeline, pod_name: Callable[[int], str]
 ) -> list[Problem]:
     grown = sorted(set(after.pods) - set(before.pods))
     shrunk = sorted(set(before.pods) - set(after.pods), reverse=True)
     problems = []
     if grown:
-        first = max(grown[0] - 1, 0)
+        first = max(grown[0] - 1, 0)  # the first new pod waits for the one below it
         names = [pod_name(o) for o in range(first, grown[-1] + 1)]
         problems += ordered_creation_violations(timeline, names)
     if shrunk:
         problems += ordered_deletion_violations(timeline, [pod_name(o) for o in shrunk])
-    rolled = sorted(
+    return problems
+
+
+def rolled_offsets(before: Model, after: Model) -> list[int]:
+    """Pods that existed before the step and were moved onto the update template by it,
+    highest first (also on steps that add pods)."""
+    return sorted(
         (o for o, t in after.pods.items()
          if o in before.pods and t != before.pods[o] and t == after.update_template),
         reverse=True,
     )  # fmt: skip
-    if rolled and len(grown) == 0:
-        names = [pod_name(o) for o in rolled]
-        problems += update_order_violations(timeline, names, update_revision)
-    return problems
 
 
 def settled_pod_problems(model: Model, pods: Mapping[int, SettledPod]) -> list[Problem]:

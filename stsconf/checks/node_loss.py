@@ -29,6 +29,18 @@ def return_violations(timeline: Timeline, names: Sequence[str], ordered: bool) -
     return problems
 
 
+def volume_placement_not_applicable(volume_nodes: Mapping[str, set[str]]) -> str | None:
+    """Why 'a replacement follows its volume' says nothing here: no volume of any pod is
+    bound to a node (network storage can be used anywhere). None when it applies."""
+    if any(volume_nodes.values()):
+        return None
+    return (
+        "not applicable: no volume of " + ", ".join(sorted(volume_nodes)) + " has a node "
+        "affinity (network storage): any node can use them, so where a replacement runs "
+        "shows nothing"
+    )
+
+
 @dataclass(frozen=True)
 class ReturnedPod:
     """A pod back after its node restarted, as the suite found it."""

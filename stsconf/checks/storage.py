@@ -76,6 +76,22 @@ def describe_claim(name: str, claim: Obj | None) -> str:
     return f"{name} {phase}" + (f" owned by {', '.join(owners)}" if owners else "")
 
 
+def missing_claim_problems(names: Collection[str], claims: Mapping[str, Obj]) -> list[Problem]:
+    """Each of the named claims is among `claims`."""
+    return [Problem(name, "a claim of the set", "missing") for name in names if name not in claims]
+
+
+def unbound_problems(claims: Mapping[str, Obj]) -> list[Problem]:
+    """Each claim is Bound to a volume (so the volume's release after its deletion can be
+    checked at all)."""
+    return [
+        Problem(name, "Bound to a volume", describe_claim(name, claim) + ", no volume")
+        for name, claim in claims.items()
+        if (claim.get("status") or {}).get("phase") != "Bound"
+        or not (claim.get("spec") or {}).get("volumeName")
+    ]
+
+
 def volume_released(volume: Obj | None) -> bool:
     """A volume is released once it is deleted or no longer Bound to its claim."""
     return volume is None or (volume.get("status") or {}).get("phase") in ("Released", "Available")

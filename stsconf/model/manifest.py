@@ -21,7 +21,9 @@ PROBE_WRITE = "stsconf.io/probe-write"  # shell commands that store $STSCONF_VAL
 PROBE_READ = "stsconf.io/probe-read"  # shell commands that print the stored value
 PROBE_CONTAINER = "stsconf.io/probe-container"  # where they run (default: the first container)
 PROBE_HTTP_PATH = "stsconf.io/probe-http-path"  # also read the value back over HTTP at this path
-PROBE_ANNOTATIONS = (PROBE_WRITE, PROBE_READ, PROBE_CONTAINER, PROBE_HTTP_PATH)
+PROBE_HTTP_PORT = "stsconf.io/probe-http-port"  # the container port (number or name) serving it
+PROBE_ANNOTATIONS = (PROBE_WRITE, PROBE_READ, PROBE_CONTAINER, PROBE_HTTP_PATH, PROBE_HTTP_PORT)
+HTTP_PORT_NAME = "http"  # the port name that says "this one serves HTTP"
 
 
 class ManifestError(ValueError):
@@ -44,6 +46,7 @@ class ProbeDeclaration:
     write: str | None = None  # the app's own shell commands; None: the marker-file probe
     read: str | None = None
     http_path: str | None = None  # read the value back over HTTP too, from another pod
+    http_port: str | None = None  # where: a container port's number or name
     declared: bool = False  # any stsconf.io/probe-* annotation: the pods keep data
 
 
@@ -162,20 +165,34 @@ class Manifest:
 
     @property
     def http_port(self) -> int:
-        """The container port behind the service's first port."""
+        """The container port the data probe reads over HTTP from: stsconf.io/probe-http-port,
+        else the Service's port named `http` (or targeting a container port of that name),
+        else the Service's first port (a first port that serves metrics is common)."""
+        if self.probe.http_port:
+            return self._container_port(self.probe.http_port)
         ports = (self.service.get("spec") or {}).get("ports") or [{}]
-        target = ports[0].get("targetPort", ports[0].get("port"))
-        container_ports = self._container_under_test().get("ports") or []
-        if isinstance(target, str):
-            for port in container_ports:
-                if port.get("name") == target:
-                    return int(port["containerPort"])
-            raise ManifestError(f"service port {target!r} matches no container port")
+        named = [
+            port for port in ports if HTTP_PORT_NAME in (port.get("name"), port.get("targetPort"))
+        ]
+        return self._target_port((named or ports)[0])
+
+    def _target_port(self, service_port: Obj) -> int:
+        target = service_port.get("targetPort", service_port.get("port"))
         if target is None:
+            container_ports = self._container_under_test().get("ports") or []
             if not container_ports:
                 raise ManifestError("neither the service nor the container declares a port")
             return int(container_ports[0]["containerPort"])
-        return int(target)
+        return self._container_port(str(target))
+
+    def _container_port(self, number_or_name: str) -> int:
+        if number_or_name.isdigit():
+            return int(number_or_name)
+        for container in self.pod_spec.get("containers") or []:
+            for port in container.get("ports") or []:
+                if port.get("name") == number_or_name:
+                    return int(port["containerPort"])
+        raise ManifestError(f"port {number_or_name!r} matches no container port")
 
     def pod_name(self, ordinal: int) -> str:
         return f"{self.statefulset_name}-{ordinal}"
@@ -280,7 +297,12 @@ def probe_declaration(
     http_path = values.get(PROBE_HTTP_PATH)
     if http_path is not None and not http_path.startswith("/"):
         raise ManifestError(f"annotation {PROBE_HTTP_PATH} must start with '/'; got {http_path!r}")
-    return ProbeDeclaration(container, write, read, http_path, declared=bool(values))
+    http_port = values.get(PROBE_HTTP_PORT)
+    if http_port is not None and http_path is None:
+        raise ManifestError(f"annotation {PROBE_HTTP_PORT} needs {PROBE_HTTP_PATH}: what to fetch")
+    return ProbeDeclaration(
+        container, write, read, http_path, http_port=http_port, declared=bool(values)
+    )
 
 
 def image_name(image: str) -> str:
@@ -378,7 +400,8 @@ def parse_manifest(
         left_out=plan.left_out,
     )
     try:
-        probe_declaration(manifest.annotations, manifest.container_names)
+        if probe_declaration(manifest.annotations, manifest.container_names).http_path:
+            manifest.http_port  # noqa: B018 - a port that matches nothing fails here, not mid-test
     except ManifestError as error:
         raise ManifestError(f"{where}: {error}") from None
     return manifest

@@ -73,6 +73,36 @@ def summary_markdown(outcomes: dict[str, Outcome], title: str) -> str:
     return "\n".join([*lines, *other_tests(tests), ""])
 
 
+def compare_markdown(runs: dict[str, dict[str, Outcome]]) -> str:
+    """One row per guarantee, one column per run (e.g. '1.36 web'): its outcome there."""
+    tests = {label: by_function(outcomes) for label, outcomes in runs.items()}
+    lines = [
+        "| property | " + " | ".join(runs) + " |",
+        "|---|" + "---|" * len(runs),
+    ]
+    for guarantee in GUARANTEES:
+        cells = [
+            short_outcome(found.get(f"test_{guarantee.property_id}")) for found in tests.values()
+        ]
+        lines.append(f"| `{guarantee.property_id}` | " + " | ".join(cells) + " |")
+    totals = [count_line(found) for found in tests.values()]
+    lines.append("| all tests | " + " | ".join(totals) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def short_outcome(outcome: Outcome | None) -> str:
+    result = outcome.result if outcome else NOT_RUN
+    return f"{MARKS[result]} {result}"
+
+
+def count_line(tests: dict[str, Outcome]) -> str:
+    """'21 passed, 1 skipped' over a run's tests."""
+    counts: dict[str, int] = {}
+    for outcome in tests.values():
+        counts[outcome.result] = counts.get(outcome.result, 0) + 1
+    return ", ".join(f"{n} {r}" for r, n in sorted(counts.items())) or "no result"
+
+
 def count_outcomes(results: Iterable[str]) -> str:
     """', 1 failed, 3 skipped': the outcomes other than passed, counted."""
     counts: dict[str, int] = {}

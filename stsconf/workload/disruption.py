@@ -73,8 +73,14 @@ def kubelet_stopped(node: str) -> Iterator[None]:
     stop_kubelet(node)
     try:
         yield
-    finally:
-        start_kubelet(node)
+    except BaseException as failure:
+        # the test's own failure is the one to report; a kubelet that won't start is a note
+        try:
+            start_kubelet(node)
+        except Exception as also:  # noqa: BLE001 - any error here is secondary
+            failure.add_note(f"also, starting the kubelet on {node} again failed: {also}")
+        raise
+    start_kubelet(node)
 
 
 @contextmanager

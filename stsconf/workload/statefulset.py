@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -179,6 +180,36 @@ class StatefulSetUnderTest:
         return rest.read_or_none(
             self.kube.core.read_namespaced_persistent_volume_claim, name, self.namespace
         )
+
+    def claims_of_the_set(self) -> dict[str, Obj]:
+        """Every claim in the namespace made from one of the set's claim templates, those of
+        pods scaled away earlier too."""
+        listed = rest.raw(self.kube.core.list_namespaced_persistent_volume_claim, self.namespace)
+        made = re.compile(
+            "|".join(
+                re.escape(f"{template.name}-{self.name}-") + r"\d+"
+                for template in self.manifest.claim_templates
+            )
+        )
+        return {
+            claim["metadata"]["name"]: claim
+            for claim in listed.get("items") or []
+            if self.manifest.claim_templates and made.fullmatch(claim["metadata"]["name"])
+        }
+
+    def claims_deleted_within(self, names: Sequence[str], seconds: float) -> list[str]:
+        """The claims of `names` deleted or marked for deletion within `seconds` from now."""
+        watched = set(names)
+        with Recorder(
+            self.kube.core.list_namespaced_persistent_volume_claim, namespace=self.namespace
+        ) as recorder:
+
+            def gone(claims: wait.Objects) -> set[str]:
+                return {n for n in watched if not storage.claim_kept(claims.get(n))}
+
+            recorder.wait_until(lambda claims: bool(gone(claims)), seconds)
+            claims, _ = recorder.snapshot()
+            return sorted(gone(claims))
 
     def claim_names(self, pod_names: Sequence[str]) -> list[str]:
         return [

@@ -23,6 +23,7 @@ from stsconf.checks.node_loss import (
     placement_problems,
     return_violations,
     returned_pod_problems,
+    volume_placement_not_applicable,
 )
 from stsconf.checks.ordering import identity_overlaps
 from stsconf.cluster_fixture import Cluster
@@ -307,6 +308,9 @@ def test_replacement_follows_its_volume(
     names = web.manifest.pod_names(web.manifest.replicas)
     stored = stored_values(web, names)
     volumes = {name: volume_nodes(web, name) for name in names}
+    not_applicable = volume_placement_not_applicable(volumes)
+    if not_applicable:
+        pytest.skip(not_applicable)
     web.replace_pods(names)
     replaced_on = {name: placement.pod_node(web.pod(name)) for name in names}
     reads = {name: web.read_data(name) for name in names}

@@ -31,6 +31,7 @@ from stsconf.workload.statefulset import StatefulSetUnderTest
 pytestmark = pytest.mark.conformance
 
 EXTRA_REPLICAS = 3  # scaling 2 -> 5 -> 2 in the manifest's shape
+KEPT_WINDOW = 5.0  # seconds claims must stay after their StatefulSet is deleted
 
 
 def scaled_up(web: StatefulSetUnderTest) -> int:
@@ -187,6 +188,12 @@ def test_data_survives_pod_deletion(
         own_data_problems(web.data_probe, written, before, "before deletion"),
         "each replica holds its own data",
     )
+    if web.data_probe.http_path:  # a wrong port is the manifest's to fix, not lost data
+        expect_none(
+            served_problems(written, _served_over_http(web, probe, pods)),
+            f"served over HTTP on port {web.manifest.http_port} before any pod was deleted "
+            "(stsconf.io/probe-http-port names the port that serves it)",
+        )
 
     timeline = web.replace_pods(pods)
     observe.timeline("pod events while all pods were deleted and recreated", timeline)
@@ -377,8 +384,15 @@ def test_cleanup_keeps_pvcs(
         "volumeClaimTemplates",
         "none declared",
     )
-    claims = web.claim_names(web.manifest.pod_names(web.spec_replicas()))
-    volumes = [str((web.claim(c) or {}).get("spec", {}).get("volumeName")) for c in claims]
+    in_range = web.claim_names(web.manifest.pod_names(web.spec_replicas()))
+    every = web.claims_of_the_set()  # those of pods scaled away earlier too
+    expect_none(
+        storage.missing_claim_problems(in_range, every) + storage.unbound_problems(every),
+        "claims before deleting the StatefulSet",
+    )
+    # whenDeleted: Delete promises the claims of the set's pods; Retain keeps every claim
+    claims = in_range if form.opt_out else sorted(every)
+    volumes = [every[name]["spec"]["volumeName"] for name in claims]
 
     web.delete_statefulset_and_service()
     settled = web.settled_claims(claims)
@@ -390,6 +404,13 @@ def test_cleanup_keeps_pvcs(
         expect_none(retention.deleted_problems(settled, form.name), "claims deleted with it")
     else:
         expect_none(retention.kept_problems(settled, form.name), "claims kept after deletion")
+        deleted = web.claims_deleted_within(claims, KEPT_WINDOW)
+        expect(
+            not deleted,
+            "claims after deleting the StatefulSet",
+            f"every claim kept for {KEPT_WINDOW:.0f}s",
+            f"{', '.join(deleted)} deleted",
+        )
 
     web.delete_claims(claims)
     released = web.wait_volumes_released(volumes)

@@ -50,6 +50,7 @@ MIN_READY_SECONDS = 3  # minReadySeconds the suite sets when the manifest has no
 AVAILABILITY_SLACK = 1.5
 MAX_UNAVAILABLE = 2
 GATE = "MaxUnavailableStatefulSet"
+DEFAULT_REVISION_HISTORY_LIMIT = 10  # what the API server sets when a StatefulSet gives none
 
 
 @pytest.fixture(autouse=True)
@@ -275,6 +276,14 @@ def _history_bounded(web: StatefulSetUnderTest, observe: Observations, live: str
         )
     _show_revisions(web, observe, "ControllerRevisions with revisionHistoryLimit 0")
     updates.patch_and_observe(web, {"spec": {"revisionHistoryLimit": limit}})
+    kept = web.read()["spec"].get("revisionHistoryLimit")
+    wanted = DEFAULT_REVISION_HISTORY_LIMIT if limit is None else limit
+    expect(
+        kept == wanted,
+        "revisionHistoryLimit restored",
+        f"{wanted} (the manifest's{'' if limit is not None else ': unset, so the default'})",
+        f"{kept}",
+    )
 
 
 def test_forced_rollback(web: StatefulSetUnderTest, observe: Observations) -> None:

@@ -36,6 +36,9 @@ class Violation:
     # Besides what it breaks and the forms it names, the properties the run asserts still
     # hold: the nine by default (all thirty for each of ten manifests would take too long).
     holds: frozenset[str] = CORE_PROPERTIES
+    # Properties that do not apply to the manifest's declared form and must say so by a skip
+    # (halts_on_unhealthy under Parallel); every other property that runs must pass.
+    skipped: frozenset[str] = frozenset()
 
     @property
     def runs(self) -> frozenset[str]:
@@ -70,6 +73,12 @@ def assert_detects(run: SuiteRun, violation: Violation) -> None:
     )
     assert failed == expected, (
         f"expected exactly {sorted(expected)} to fail; saw {sorted(failed)} fail{context}"
+    )
+    skipped = {name.removeprefix("test_") for name in run.with_result("skipped")}
+    assert skipped == violation.skipped, (
+        f"expected {sorted(violation.skipped) or 'no property'} to be skipped as not applicable "
+        f"and every other property that ran to pass (a skip shows nothing); saw "
+        f"{sorted(skipped)} skipped{context}"
     )
     for name in run.failed():
         message = run.outcomes[name].message

@@ -291,7 +291,10 @@ def test_bad_probe_declaration_is_a_usage_error(tmp_path: Path) -> None:
 def test_airgap_build_without_the_manifests_image_is_a_usage_error(tmp_path: Path) -> None:
     airgap = tmp_path / "airgap.json"
     airgap.write_text(json.dumps({
-        "kind_bin": sys.executable, "kubectl_bin": sys.executable, "node_image": "n",
+        "kind_bin": sys.executable, "default_kubernetes": "1.37",
+        "kubernetes": {"1.37": {
+            "kubernetes_version": "v1.37.2", "node_image": "n", "kubectl_bin": sys.executable,
+        }},
         "images": {"nginx": "stsconf/nginx:1", "probe": "stsconf/probe:1"},
     }))  # fmt: skip
     code, output = run_suite(

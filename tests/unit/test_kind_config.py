@@ -14,10 +14,11 @@ from stsconf.access.kind_config import (
     HOSTS_DIR_IN_NODE,
     hosts_toml,
     kind_config,
+    merged_gates,
     write_kind_config,
 )
 from stsconf.access.registry import HOST_IN_CLUSTER
-from stsconf.nodes_plugin import node_count
+from stsconf.nodes_plugin import feature_gates, node_count
 
 
 def test_containerd_patch_points_config_path_at_the_mounted_directory() -> None:
@@ -66,3 +67,29 @@ def test_write_kind_config_writes_both_files_and_removes_them(tmp_path: Path) ->
     files.remove()
     assert not files.config.exists()
     assert not files.hosts_dir.exists()
+
+
+def test_feature_gates_go_to_kinds_cluster_wide_feature_gates(tmp_path: Path) -> None:
+    config = kind_config(tmp_path, feature_gates={"StatefulSetFoo": True, "Bar": False})
+    assert config["featureGates"] == {"StatefulSetFoo": True, "Bar": False}
+    assert "featureGates" not in kind_config(tmp_path)
+
+
+def test_on_cgroup_v1_the_kubelet_is_told_not_to_refuse_it(tmp_path: Path) -> None:
+    (patch,) = kind_config(tmp_path, cgroup_v1=True)["kubeadmConfigPatches"]
+    assert yaml.safe_load(patch) == {"kind": "KubeletConfiguration", "failCgroupV1": False}
+    assert "kubeadmConfigPatches" not in kind_config(tmp_path, cgroup_v1=False)
+
+
+def test_feature_gates_option_reads_name_bool_pairs() -> None:
+    assert feature_gates("A=true, B=FALSE,") == {"A": True, "B": False}
+
+
+@pytest.mark.parametrize("text", ["A", "A=yes", "=true", "A=true,B"])
+def test_feature_gates_option_refuses_anything_else(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="--feature-gates"):
+        feature_gates(text)
+
+
+def test_later_feature_gates_win() -> None:
+    assert merged_gates([{"A": True, "B": True}, {"A": False}]) == {"A": False, "B": True}

@@ -100,3 +100,51 @@ def test_label_selector_rendering() -> None:
 @pytest.mark.parametrize("path", sorted(SELFTEST_MANIFESTS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_selftest_manifests_are_valid(path: Path) -> None:
     assert load_manifest(path).statefulset_name == "web"
+
+
+def serving(**annotations: str) -> dict[str, object]:
+    """A StatefulSet whose container serves http on 8080 and metrics on 9113."""
+    ports = [{"name": "http", "containerPort": 8080}, {"name": "metrics", "containerPort": 9113}]
+    result = statefulset(
+        template={"spec": {"containers": [{"name": "c", "image": "i", "ports": ports}]}}
+    )
+    result["metadata"] = {
+        "name": "db",
+        "annotations": {"stsconf.io/probe-http-path": "/x", **annotations},
+    }
+    return result
+
+
+def with_ports(*ports: dict[str, object]) -> dict[str, object]:
+    return {**SERVICE, "spec": {"ports": list(ports)}}
+
+
+METRICS_FIRST = (
+    {"name": "metrics", "port": 9113, "targetPort": "metrics"},
+    {"name": "web", "port": 80, "targetPort": "http"},
+)
+
+
+def test_the_http_probe_uses_the_port_that_serves_http_not_the_first(tmp_path: Path) -> None:
+    manifest = load_manifest(write(tmp_path, with_ports(*METRICS_FIRST), serving()))
+    assert manifest.http_port == 8080
+
+
+def test_the_http_probe_port_can_be_declared(tmp_path: Path) -> None:
+    declared = serving(**{"stsconf.io/probe-http-port": "metrics"})
+    assert load_manifest(write(tmp_path, with_ports(*METRICS_FIRST), declared)).http_port == 9113
+    declared = serving(**{"stsconf.io/probe-http-port": "7000"})
+    assert load_manifest(write(tmp_path, with_ports(*METRICS_FIRST), declared)).http_port == 7000
+
+
+def test_a_declared_http_port_that_matches_nothing_is_refused_on_load(tmp_path: Path) -> None:
+    declared = serving(**{"stsconf.io/probe-http-port": "admin"})
+    with pytest.raises(ManifestError, match="'admin' matches no container port"):
+        load_manifest(write(tmp_path, with_ports(*METRICS_FIRST), declared))
+
+
+def test_an_http_port_without_a_path_is_refused(tmp_path: Path) -> None:
+    declared = serving(**{"stsconf.io/probe-http-port": "http"})
+    declared["metadata"]["annotations"].pop("stsconf.io/probe-http-path")  # type: ignore[index]
+    with pytest.raises(ManifestError, match=r"probe-http-port needs stsconf\.io/probe-http-path"):
+        load_manifest(write(tmp_path, with_ports(*METRICS_FIRST), declared))

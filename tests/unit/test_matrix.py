@@ -6,6 +6,7 @@ import ast
 
 import pytest
 
+from stsconf.report.junit import Outcome
 from stsconf.report.matrix import (
     CLUSTER_GROUP,
     CONFORMANCE_GROUP,
@@ -24,6 +25,7 @@ from stsconf.report.matrix import (
     sentence_html,
     short,
 )
+from stsconf.report.summary import compare_markdown
 from stsconf.selftest import (
     CONFORMANCE,
     CORE_PROPERTIES,
@@ -199,3 +201,18 @@ def test_links_point_at_the_row_of_the_phase_that_decided() -> None:
         "dns_records": "tests/x.py::test_dns_records::setup",
         "pvc_per_pod": "tests/x.py::test_pvc_per_pod::teardown",
     }
+
+
+def test_runs_compared_side_by_side_give_one_column_each() -> None:
+    runs = {
+        "1.35 web": {"test_ordered_startup": Outcome("test_ordered_startup", "passed", "")},
+        "1.37 web": {
+            "test_ordered_startup": Outcome("test_ordered_startup", "failed", "web-1 early"),
+            "test_pod_labels": Outcome("test_pod_labels", "skipped", "why"),
+        },
+    }
+    table = compare_markdown(runs).splitlines()
+    assert table[0] == "| property | 1.35 web | 1.37 web |"
+    assert "| `ordered_startup` | ✅ passed | ❌ failed |" in table
+    assert "| `pod_labels` | ⚪ not run | ⏭️ skipped |" in table
+    assert table[-1] == "| all tests | 1 passed | 1 failed, 1 skipped |"

@@ -10,6 +10,7 @@ from stsconf.checks.node_loss import (
     placement_problems,
     return_violations,
     returned_pod_problems,
+    volume_placement_not_applicable,
 )
 from stsconf.checks.ordering import identity_overlaps
 from stsconf.model.timeline import ADDED, DELETED, EXISTING, MODIFIED, PodEvent, PodState, Timeline
@@ -108,6 +109,13 @@ def test_a_control_plane_taint_keeps_ordinary_pods_away() -> None:
     taint = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
     assert not takes_ordinary_pods({"spec": {"taints": [taint]}})
     assert takes_ordinary_pods({"spec": {}})
+
+
+def test_following_the_volume_does_not_apply_when_no_volume_has_a_node() -> None:
+    reason = volume_placement_not_applicable({"web-0": set(), "web-1": set()})
+    assert reason is not None
+    assert reason.startswith("not applicable: no volume of web-0, web-1 has a node affinity")
+    assert volume_placement_not_applicable({"web-0": {"w1"}, "web-1": set()}) is None
 
 
 def returned(name: str, hostname: str = "", resolves_to: str = "10.0.0.1") -> ReturnedPod:

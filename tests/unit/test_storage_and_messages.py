@@ -110,6 +110,21 @@ def test_retry_until_explains_a_timeout() -> None:
     assert retry_until(lambda: 5, lambda n: n == 5, expected="5", seen=str, timeout=1) == 5
 
 
+def test_a_claim_without_a_bound_volume_is_a_problem_before_its_release_is_checked() -> None:
+    bound = {"spec": {"volumeName": "pv-1"}, "status": {"phase": "Bound"}}
+    pending = {"spec": {}, "status": {"phase": "Pending"}}
+    assert storage.unbound_problems({"www-web-0": bound}) == []
+    (problem,) = storage.unbound_problems({"www-web-0": bound, "www-web-1": pending})
+    assert str(problem) == "www-web-1: expected Bound to a volume; saw www-web-1 Pending, no volume"
+
+
+def test_a_claim_of_the_set_not_found_is_missing() -> None:
+    claims: dict[str, dict[str, object]] = {"www-web-0": {}}
+    assert storage.missing_claim_problems(["www-web-0"], claims) == []
+    [problem] = storage.missing_claim_problems(["www-web-0", "www-web-1"], claims)
+    assert str(problem) == "www-web-1: expected a claim of the set; saw missing"
+
+
 def test_claims_not_kept_or_not_bound_are_reported() -> None:
     claims = {"www-web-2": claim(), "www-web-3": claim("Lost"), "www-web-4": None}
     assert [str(p) for p in storage.kept_and_bound_problems(claims)] == [
