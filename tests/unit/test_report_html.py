@@ -41,7 +41,7 @@ def test_a_list_of_problems_keeps_its_headline_and_detail() -> None:
     assert explanation == Explanation("ordered startup", tuple(problems), "by hand: kubectl ...")
 
 
-def test_a_message_is_kept_whole_and_never_read_for_problems() -> None:
+def test_a_message_is_kept_whole_and_never_parsed() -> None:
     assert explain_error(AssertionError("assert 1 == 2")) == Explanation("", (), "assert 1 == 2")
     text = "web-1: expected A; saw B"
     assert explain_error(AssertionError(text)) == Explanation("", (), text)
