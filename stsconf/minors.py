@@ -18,8 +18,9 @@ from pathlib import Path
 
 from airgap import config
 from stsconf.access.resources import DEFAULT_MANIFEST, MANIFESTS
+from stsconf.report.junit import Outcome
 from stsconf.report.summary import compare_markdown
-from stsconf.selftest import Outcome, run_suite
+from stsconf.selftest import run_suite
 from stsconf.soak import keep_cluster
 
 RUN_TIMEOUT = 3600.0

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stsconf.selftest import Outcome, SuiteRun
+from stsconf.report.junit import Outcome
+from stsconf.selftest import SuiteRun
 from tests.selftest.detection import Violation, assert_detects
 
 BROKEN = Violation("m.yaml", frozenset({"dns_records"}), holds=frozenset({"pod_labels"}))
