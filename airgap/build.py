@@ -7,6 +7,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import config, engine, gobuild, images, nodeimage, rootfs
@@ -45,42 +46,63 @@ def build(minors: list[str] | None = None) -> dict[str, object]:
         say(f"[airgap]   {engine.ensure_engine(logs)}")
     with step("Go programs (kind, crictl, local-path-provisioner, registry, podnet)"):
         programs = gobuild.build_all(cache / "bin", gobuild.shared_builds(), logs / "go.log")
-    minor_programs = {}
-    for minor in minors:
-        versions = config.versions(minor)
-        with step(f"Go programs of Kubernetes {minor} (Kubernetes, etcd, CoreDNS, pause)"):
-            built = gobuild.build_all(
-                cache / "bin", gobuild.minor_builds(versions), logs / "go.log", f"{minor} "
-            )
-            built["pause"] = gobuild.build_pause(cache / "bin", versions, logs / "pause.log")
-        minor_programs[minor] = {**programs, **built}
     with step("Debian root filesystems"):
         donor = rootfs.rootfs(cache, "donor", config.DONOR_PACKAGES, logs / "debootstrap.log")
         node_root = rootfs.rootfs(cache, "node", config.NODE_PACKAGES, logs / "debootstrap.log")
     with step("images"):
         app_images = build_app_images(programs, donor, config.versions(minors[0]).registry, logs)
         network_image = images.build(podnet_image(programs["podnet"]), logs / "images.log")
-    clusters = {}
-    for minor in minors:
-        versions = config.versions(minor)
-        with step(f"node image of Kubernetes {versions.kubernetes}"):
-            node_image = build_minor_node_image(
-                versions, minor_programs[minor], donor, node_root, app_images, network_image, logs
-            )
-        clusters[minor] = {
-            "kubernetes_version": versions.kubernetes,
-            "node_image": node_image,
-            "kubectl_bin": str(minor_programs[minor]["kubectl"]),
+    shared = Shared(programs, donor, node_root, app_images, network_image)
+    result: dict[str, object] = {}
+    for minor in minors:  # each minor recorded as soon as it is built
+        cluster = build_minor(config.versions(minor), shared, cache, logs)
+        result = {
+            "kind_bin": str(programs["kind"]),
+            "kind_version": config.versions(minor).kind,
+            "images": app_images,
+            "default_kubernetes": config.default_minor(),
+            "kubernetes": {**built_before(), minor: cluster},
         }
-    result: dict[str, object] = {
-        "kind_bin": str(programs["kind"]),
-        "kind_version": config.versions(minors[0]).kind,
-        "images": app_images,
-        "default_kubernetes": config.default_minor(),
-        "kubernetes": {**built_before(), **clusters},
-    }
-    config.manifest_path().write_text(json.dumps(result, indent=2) + "\n")
+        config.manifest_path().write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every minor's node image is made with."""
+
+    programs: dict[str, Path]
+    donor: Path
+    node_root: Path
+    app_images: dict[str, str]
+    network_image: str
+
+
+def build_minor(
+    versions: config.Versions, shared: Shared, cache: Path, logs: Path
+) -> dict[str, str]:
+    """One minor's programs and node image; its entry in airgap.json."""
+    with step(f"Go programs of Kubernetes {versions.minor} (Kubernetes, etcd, CoreDNS, pause)"):
+        built = gobuild.build_all(
+            cache / "bin", gobuild.minor_builds(versions), logs / "go.log", f"{versions.minor} "
+        )
+        built["pause"] = gobuild.build_pause(cache / "bin", versions, logs / "pause.log")
+    programs = {**shared.programs, **built}
+    with step(f"node image of Kubernetes {versions.kubernetes}"):
+        node_image = build_minor_node_image(
+            versions,
+            programs,
+            shared.donor,
+            shared.node_root,
+            shared.app_images,
+            shared.network_image,
+            logs,
+        )
+    return {
+        "kubernetes_version": versions.kubernetes,
+        "node_image": node_image,
+        "kubectl_bin": str(programs["kubectl"]),
+    }
 
 
 def built_before() -> dict[str, dict[str, str]]:
