@@ -16,8 +16,12 @@ import pytest
 
 from stsconf.access import rest
 from stsconf.checks import storage
+from stsconf.checks.declared import PARALLEL
 from stsconf.checks.update_order import (
+    AVAILABILITY_SLACK,
+    DEFAULT_MIN_READY_SECONDS,
     StatusSample,
+    allowance_unused_violations,
     availability_lag_violations,
     final_states,
     max_unavailable_violations,
@@ -34,20 +38,18 @@ from stsconf.model.timeline import Timeline, pod_state_from_object
 from stsconf.observe import wait
 from stsconf.observe.dataprobe import own_data_problems, printed
 from stsconf.observe.watching import Recorder
+from stsconf.plugin import Cluster, Settings
 from stsconf.report.matrix import FORM_PROPERTY
 from stsconf.report.observations import Observations
 from stsconf.workload import updates
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 from stsconf.workload.updates import Status
+from stsconf.workload.variants import with_spec, without_claims
 
 pytestmark = pytest.mark.conformance
 
 HOLD_SECONDS = 4.0  # how long nothing may happen where nothing should (the controller acts in ms)
-MIN_READY_SECONDS = 3  # minReadySeconds the suite sets when the manifest has none
-# The API's condition timestamps have whole seconds, and two watches see things at slightly
-# different moments: how much earlier than minReadySeconds a pod may count as available.
-AVAILABILITY_SLACK = 1.5
-MAX_UNAVAILABLE = 2
+MAX_UNAVAILABLE = 2  # on a copy of the set with more replicas than that (3)
 GATE = "MaxUnavailableStatefulSet"
 
 
@@ -346,7 +348,7 @@ def test_min_ready_seconds(web: StatefulSetUnderTest, observe: Observations) -> 
     """With `minReadySeconds` M the next pod is replaced only M seconds after the one above
     became Ready, and `status.availableReplicas` lags `readyReplicas` by that much."""
     declared = updates.manifest_min_ready_seconds(web)
-    minimum = declared or MIN_READY_SECONDS
+    minimum = declared or DEFAULT_MIN_READY_SECONDS
     _strategy(web, observe, f"RollingUpdate, partition 0, minReadySeconds {minimum}")
     updates.settle(web, updates.rolling_update(), min_ready_seconds=minimum)
     pods = _pod_names(web)
@@ -406,9 +408,27 @@ def _available_on(status: Status, revision: str, replicas: int) -> bool:
     )
 
 
-def test_max_unavailable(web: StatefulSetUnderTest, observe: Observations) -> None:
+def test_max_unavailable(
+    cluster: Cluster,
+    own_namespace: str,
+    settings: Settings,
+    record_form: Callable[[str], None],
+    observe: Observations,
+) -> None:
     """Where the cluster keeps `rollingUpdate.maxUnavailable`, an update replaces up to that many
-    pods at a time and never has more unavailable."""
+    pods at a time and never has more unavailable.
+
+    On a copy of the StatefulSet with more replicas than the limit (at least 3 for a limit of
+    2), so that the limit can be both used and exceeded; under Parallel pod management, since
+    the API says the limit "might not be effective" under OrderedReady, which brings pods up
+    one at a time; with emptyDir volumes in place of its claims (storage plays no part)."""
+    replicas = max(settings.manifest.replicas, MAX_UNAVAILABLE + 1)
+    record_form(f"Parallel, {replicas} replicas, maxUnavailable {MAX_UNAVAILABLE} (deployed by "
+                "this test)")  # fmt: skip
+    fields = {"replicas": replicas, "podManagementPolicy": PARALLEL}
+    manifest = without_claims(with_spec(settings.manifest, fields))
+    web = StatefulSetUnderTest(cluster.kube, own_namespace, manifest, settings.timeouts)
+    web.deploy()
     _strategy(web, observe, f"RollingUpdate, partition 0, maxUnavailable {MAX_UNAVAILABLE}")
     updates.settle(web, updates.rolling_update(max_unavailable=MAX_UNAVAILABLE))
     rolling = (updates.read(web)["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}
@@ -424,11 +444,13 @@ def test_max_unavailable(web: StatefulSetUnderTest, observe: Observations) -> No
     peak, _ = unavailable_peak(timeline, pods)
     observe.timeline(f"pod events while rolling onto {status.update_revision}", timeline)
     observe.table(
-        "pods unavailable at once", [{"maxUnavailable": MAX_UNAVAILABLE, "most seen": peak}]
+        "pods unavailable at once",
+        [{"replicas": replicas, "maxUnavailable": MAX_UNAVAILABLE, "most seen": peak}],
     )
     expect_none(
         [
             *max_unavailable_violations(timeline, pods, MAX_UNAVAILABLE),
+            *allowance_unused_violations(timeline, pods, MAX_UNAVAILABLE),
             *replacement_violations(timeline, pods, status.update_revision),
         ],
         f"maxUnavailable {MAX_UNAVAILABLE}",
