@@ -35,7 +35,9 @@ class GoBuild:
     outputs: dict[str, str]  # output file name -> package
     tags: tuple[str, ...] = ()
     ldflags: tuple[str, ...] = field(default=("-s", "-w"))
-    flags: tuple[str, ...] = ()  # further `go build` flags (mutants: -mod=vendor, -overlay)
+    # further `go build` flags (mutants: -mod=vendor, -overlay); not in the repr that keys the
+    # cache, so builds without them keep the outputs they had
+    flags: tuple[str, ...] = field(default=(), repr=False)
 
 
 def minor_builds(v: Versions) -> list[GoBuild]:
