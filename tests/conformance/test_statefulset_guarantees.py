@@ -60,15 +60,17 @@ def test_ordered_startup(
 
 
 def test_stable_hostnames(web: StatefulSetUnderTest, observe: Observations) -> None:
-    """Each pod's hostname is its name, and a replacement pod keeps name and hostname."""
+    """Each pod's hostname is its name, its fully qualified name is under the headless
+    Service's domain, and a replacement pod keeps both."""
     pods = web.manifest.pod_names(web.manifest.replicas)
     web.ensure_replicas(web.manifest.replicas)
-    hostnames = {pod: web.exec(pod, ["hostname"]).stdout.strip() for pod in pods}
+    seen = {pod: _hostnames(web, pod) for pod in pods}
     observe.table(
-        "hostname inside each pod", [{"pod": p, "hostname": h} for p, h in hostnames.items()]
+        "hostname and hostname -f inside each pod",
+        [{"pod": p, "hostname": h, "hostname -f": f} for p, (h, f) in seen.items()],
     )
     expect_none(
-        [mismatch(p, f"hostname {p}", f"hostname {h!r}") for p, h in hostnames.items() if h != p],
+        [problem for pod, names in seen.items() for problem in _hostname_problems(web, pod, names)],
         "stable hostnames",
     )
 
@@ -76,12 +78,12 @@ def test_stable_hostnames(web: StatefulSetUnderTest, observe: Observations) -> N
     before = web.pod(target)
     web.replace_pods([target])
     after = web.pod(target)
-    hostname = web.exec(target, ["hostname"]).stdout.strip()
+    again = _hostnames(web, target)
     observe.table(
         f"{target} before and after deletion",
         [
-            {"": "before", "uid": before["metadata"]["uid"], "hostname": hostnames[target]},
-            {"": "after", "uid": after["metadata"]["uid"], "hostname": hostname},
+            {"": "before", "uid": before["metadata"]["uid"], "hostname -f": seen[target][1]},
+            {"": "after", "uid": after["metadata"]["uid"], "hostname -f": again[1]},
         ],
     )
     expect(
@@ -90,7 +92,29 @@ def test_stable_hostnames(web: StatefulSetUnderTest, observe: Observations) -> N
         "a new pod (new uid)",
         f"the same uid {before['metadata']['uid']}",
     )
-    expect(hostname == target, f"replacement of {target}", f"hostname {target}", repr(hostname))
+    expect_none(_hostname_problems(web, target, again), f"replacement of {target}")
+
+
+def _hostnames(web: StatefulSetUnderTest, pod: str) -> tuple[str, str]:
+    """What `hostname` and `hostname -f` print inside the pod."""
+    return (
+        web.exec(pod, ["hostname"]).stdout.strip(),
+        web.exec(pod, ["hostname", "-f"]).stdout.strip(),
+    )
+
+
+def _hostname_problems(web: StatefulSetUnderTest, pod: str, names: tuple[str, str]) -> list[str]:
+    """The hostname is the pod's name; the fully qualified one, the name under the governing
+    Service's domain (as the kubelet sets it from the hostname and subdomain the StatefulSet
+    gives the pod; without them it is the bare name)."""
+    hostname, fqdn = names
+    domain = f"{pod}.{web.service}.{web.namespace}.svc.cluster.local"
+    problems = []
+    if hostname != pod:
+        problems.append(mismatch(pod, f"hostname {pod}", f"hostname {hostname!r}"))
+    if fqdn != domain:
+        problems.append(mismatch(pod, f"hostname -f {domain}", f"hostname -f {fqdn!r}"))
+    return problems
 
 
 def test_dns_records(web: StatefulSetUnderTest, probe: Probe, observe: Observations) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,14 +100,21 @@ def lab(
     controller-manager put back at the end (also after a failure or an interrupt)."""
     config, option = request.config, request.config.option
     if settings.existing_kubeconfig is not None:
-        pytest.skip(
+        pytest.fail(
             "mutants swap the controller-manager inside a kind node: run on the session's own "
-            "kind cluster (--cluster-name), not --existing-kubeconfig"
+            "kind cluster (--cluster-name), not --existing-kubeconfig",
+            pytrace=False,
         )
     if settings.airgap is None:
-        pytest.skip("the mutants' images come from the air-gapped build's source: add --airgap")
+        pytest.fail(
+            "the mutants' images come from the air-gapped build's source: add --airgap",
+            pytrace=False,
+        )
     mutants = session_mutants(request.session)
-    with setup_step(config, f"mutant controller-manager images ({len(mutants)})"):
+    with (
+        setup_step(config, f"mutant controller-manager images ({len(mutants)})"),
+        uncaptured(config),
+    ):  # the build says how far it is
         images = mutant_build.build([m.mutation for m in mutants], settings.airgap.minor)
     control_plane = ControlPlane(cluster.kube, Path(option.kind_bin), option.cluster_name)
     options = [
@@ -122,6 +130,11 @@ def lab(
     finally:
         with setup_step(config, "the real controller-manager back in place"):
             control_plane.restore()
+
+
+def uncaptured(config: pytest.Config) -> AbstractContextManager[object]:
+    capture = config.pluginmanager.getplugin("capturemanager")
+    return capture.global_and_fixture_disabled() if capture else nullcontext()
 
 
 @dataclass(frozen=True)
