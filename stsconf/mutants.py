@@ -68,7 +68,8 @@ BASELINE_PROBLEMS_PROPERTY = "baseline_problems"
 
 
 def conformance_modules() -> dict[str, Path]:
-    """The test module of each property (its test is `def test_<id>(` in it)."""
+    """The test module of each property (its test is `def test_<id>(` in it), in the order
+    the modules define them."""
     modules = {}
     for module in sorted(CONFORMANCE.glob("test_*.py")):
         for property_id in re.findall(r"^def test_(\w+)\(", module.read_text(), re.M):
@@ -97,8 +98,11 @@ def plan_runs(checks: Sequence[Check], modules: Mapping[str, Path]) -> list[Plan
     unknown = sorted({c.property_id for c in checks} - set(modules))
     if unknown:
         raise UnknownMutant(f"no conformance test for {', '.join(unknown)}")
+    # in each module's own order: a test may leave the set as the next one expects it, and a
+    # mutant breaking one must not take those that run before it down with it
+    position = {property_id: index for index, property_id in enumerate(modules)}
     grouped: dict[tuple[str, Path], list[str]] = defaultdict(list)
-    for check in sorted(set(checks)):
+    for check in sorted(set(checks), key=lambda c: (c.manifest, position[c.property_id])):
         grouped[(check.manifest, modules[check.property_id])].append(check.property_id)
     return [PlannedRun(m, module, tuple(ids)) for (m, module), ids in sorted(grouped.items())]
 

@@ -341,18 +341,19 @@ def test_one_suite_run_per_module_and_manifest_naming_exact_tests() -> None:
     checks = [
         Check("rollback"),
         Check("partitioned_update"),
+        Check("orphan_and_adopt"),
         Check("pod_labels"),
         Check("cleanup_keeps_pvcs", "when_deleted_delete.yaml"),
         Check("cleanup_keeps_pvcs"),
     ]
     planned = plan_runs(checks, conformance_modules())
     assert [(run.label, run.properties) for run in planned] == [
-        ("own-manifest-identity_and_ownership", ("pod_labels",)),
+        ("own-manifest-identity_and_ownership", ("pod_labels", "orphan_and_adopt")),
         ("own-manifest-statefulset_guarantees", ("cleanup_keeps_pvcs",)),
         ("own-manifest-updates", ("partitioned_update", "rollback")),
         ("when_deleted_delete-statefulset_guarantees", ("cleanup_keeps_pvcs",)),
     ]
-    # node ids, not -k: `-k test_rollback` would run test_forced_rollback too
+    # in the module's order; node ids, not -k (`-k test_rollback` runs test_forced_rollback too)
     assert planned[2].node_ids()[1].endswith("test_updates.py::test_rollback")
 
 
