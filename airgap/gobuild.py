@@ -35,6 +35,9 @@ class GoBuild:
     outputs: dict[str, str]  # output file name -> package
     tags: tuple[str, ...] = ()
     ldflags: tuple[str, ...] = field(default=("-s", "-w"))
+    # further `go build` flags (mutants: -mod=vendor, -overlay); not in the repr that keys the
+    # cache, so builds without them keep the outputs they had
+    flags: tuple[str, ...] = field(default=(), repr=False)
 
 
 def minor_builds(v: Versions) -> list[GoBuild]:
@@ -132,7 +135,7 @@ GO_ENV = {"CGO_ENABLED": "0", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"
 
 
 def go_build(build: GoBuild, module: Path, out: Path, log: Path, step: str = "") -> None:
-    flags = ["-trimpath", "-ldflags", " ".join(build.ldflags)]
+    flags = ["-trimpath", *build.flags, "-ldflags", " ".join(build.ldflags)]
     if build.tags:
         flags += ["-tags", ",".join(build.tags)]
     packages = list(build.outputs.values())

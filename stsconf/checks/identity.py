@@ -67,10 +67,15 @@ def single_endpoint_problems(slices: Mapping[str, Obj], pod: Obj) -> list[Proble
     return []
 
 
-def hostname_problems(hostnames: Mapping[str, str]) -> list[Problem]:
-    """Each pod's hostname (pod name -> what `hostname` printed in it) is its own name."""
-    return [
-        Problem(pod, f"hostname {pod}", f"hostname {hostname!r}")
-        for pod, hostname in hostnames.items()
-        if hostname != pod
-    ]
+def hostname_problems(names: Mapping[str, tuple[str, str]], domain: str) -> list[Problem]:
+    """Each pod's hostname (pod name -> what `hostname` and `hostname -f` printed in it) is its
+    own name, and its fully qualified name that name under the governing Service's `domain`
+    (svc.ns.svc.cluster.local), as the kubelet sets it from the hostname and subdomain the
+    StatefulSet gives the pod; without them it is the bare name."""
+    problems = []
+    for pod, (hostname, fqdn) in names.items():
+        if hostname != pod:
+            problems.append(Problem(pod, f"hostname {pod}", f"hostname {hostname!r}"))
+        if fqdn != f"{pod}.{domain}":
+            problems.append(Problem(pod, f"hostname -f {pod}.{domain}", f"hostname -f {fqdn!r}"))
+    return problems

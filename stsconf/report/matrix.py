@@ -44,7 +44,8 @@ GUARANTEES = (
     ),
     Guarantee(
         "stable_hostnames",
-        "Each pod's hostname is its own stable name, also after the pod is deleted and replaced.",
+        "Each pod's hostname is its own stable name, and its fully qualified name that name "
+        "under the headless Service's domain, also after the pod is deleted and replaced.",
     ),
     Guarantee(
         "dns_records",

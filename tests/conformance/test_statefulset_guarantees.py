@@ -70,25 +70,27 @@ def test_ordered_startup(
 
 
 def test_stable_hostnames(web: StatefulSetUnderTest, observe: Observations) -> None:
-    """Each pod's hostname is its name, and a replacement pod keeps name and hostname."""
+    """Each pod's hostname is its name, its fully qualified name is under the headless
+    Service's domain, and a replacement pod keeps both."""
     pods = web.manifest.pod_names(web.manifest.replicas)
     web.ensure_replicas(web.manifest.replicas)
-    hostnames = {pod: web.exec(pod, ["hostname"]).stdout.strip() for pod in pods}
+    seen = {pod: _hostnames(web, pod) for pod in pods}
     observe.table(
-        "hostname inside each pod", [{"pod": p, "hostname": h} for p, h in hostnames.items()]
+        "hostname and hostname -f inside each pod",
+        [{"pod": p, "hostname": h, "hostname -f": f} for p, (h, f) in seen.items()],
     )
-    expect_none(hostname_problems(hostnames), "stable hostnames")
+    expect_none(hostname_problems(seen, _domain(web)), "stable hostnames")
 
     target = pods[0]
     before = web.pod(target)
     web.replace_pods([target])
     after = web.pod(target)
-    hostname = web.exec(target, ["hostname"]).stdout.strip()
+    again = _hostnames(web, target)
     observe.table(
         f"{target} before and after deletion",
         [
-            {"": "before", "uid": before["metadata"]["uid"], "hostname": hostnames[target]},
-            {"": "after", "uid": after["metadata"]["uid"], "hostname": hostname},
+            {"": "before", "uid": before["metadata"]["uid"], "hostname -f": seen[target][1]},
+            {"": "after", "uid": after["metadata"]["uid"], "hostname -f": again[1]},
         ],
     )
     expect(
@@ -97,7 +99,20 @@ def test_stable_hostnames(web: StatefulSetUnderTest, observe: Observations) -> N
         "a new pod (new uid)",
         f"the same uid {before['metadata']['uid']}",
     )
-    expect(hostname == target, f"replacement of {target}", f"hostname {target}", repr(hostname))
+    expect_none(hostname_problems({target: again}, _domain(web)), f"replacement of {target}")
+
+
+def _hostnames(web: StatefulSetUnderTest, pod: str) -> tuple[str, str]:
+    """What `hostname` and `hostname -f` print inside the pod."""
+    return (
+        web.exec(pod, ["hostname"]).stdout.strip(),
+        web.exec(pod, ["hostname", "-f"]).stdout.strip(),
+    )
+
+
+def _domain(web: StatefulSetUnderTest) -> str:
+    """The governing Service's DNS domain, under which each pod's name is its FQDN."""
+    return f"{web.service}.{web.namespace}.svc.cluster.local"
 
 
 def test_dns_records(web: StatefulSetUnderTest, probe: Probe, observe: Observations) -> None:

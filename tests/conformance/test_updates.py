@@ -19,7 +19,10 @@ from stsconf.access.watching import Recorder
 from stsconf.checks import storage
 from stsconf.checks.data import own_data_problems
 from stsconf.checks.update_order import (
+    AVAILABILITY_SLACK,
+    DEFAULT_MIN_READY_SECONDS,
     StatusSample,
+    allowance_unused_violations,
     availability_lag_violations,
     final_states,
     max_unavailable_violations,
@@ -31,24 +34,23 @@ from stsconf.checks.update_order import (
     untouched_violations,
     update_order_violations,
 )
+from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import Problem, expect, expect_none
-from stsconf.model.policies import DeclaredPolicies
+from stsconf.model.policies import PARALLEL, DeclaredPolicies
 from stsconf.model.timeline import Timeline, pod_state_from_object
 from stsconf.report.matrix import FORM_PROPERTY
 from stsconf.report.observations import Observations
+from stsconf.settings import Settings
 from stsconf.workload import updates
 from stsconf.workload.readiness_gate import HEALTHY_CONDITION
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 from stsconf.workload.updates import Status
+from stsconf.workload.variants import with_spec, without_claims
 
 pytestmark = pytest.mark.conformance
 
 QUIET_SECONDS = 4.0  # how long nothing may happen where nothing should (the controller acts in ms)
-MIN_READY_SECONDS = 3  # minReadySeconds the suite sets when the manifest has none
-# The API's condition timestamps have whole seconds, and two watches see things at slightly
-# different moments: how much earlier than minReadySeconds a pod may count as available.
-AVAILABILITY_SLACK = 1.5
-MAX_UNAVAILABLE = 2
+MAX_UNAVAILABLE = 2  # on a copy of the set with more replicas than that (3)
 GATE = "MaxUnavailableStatefulSet"
 DEFAULT_REVISION_HISTORY_LIMIT = 10  # what the API server sets when a StatefulSet gives none
 
@@ -355,7 +357,7 @@ def test_min_ready_seconds(web: StatefulSetUnderTest, observe: Observations) -> 
     """With `minReadySeconds` M the next pod is replaced only M seconds after the one above
     became Ready, and `status.availableReplicas` lags `readyReplicas` by that much."""
     declared = web.manifest.policies.min_ready_seconds
-    minimum = declared or MIN_READY_SECONDS
+    minimum = declared or DEFAULT_MIN_READY_SECONDS
     _strategy(web, observe, f"RollingUpdate, partition 0, minReadySeconds {minimum}")
     updates.settle(web, updates.rolling_update(), min_ready_seconds=minimum)
     replicas = web.spec_replicas()
@@ -428,9 +430,27 @@ def _available_on(status: Status, revision: str, replicas: int) -> bool:
     )
 
 
-def test_max_unavailable(web: StatefulSetUnderTest, observe: Observations) -> None:
+def test_max_unavailable(
+    cluster: Cluster,
+    own_namespace: str,
+    settings: Settings,
+    record_form: Callable[[str], None],
+    observe: Observations,
+) -> None:
     """Where the cluster keeps `rollingUpdate.maxUnavailable`, an update replaces up to that many
-    pods at a time and never has more unavailable."""
+    pods at a time and never has more unavailable.
+
+    On a copy of the StatefulSet with more replicas than the limit (at least 3 for a limit of
+    2), so that the limit can be both used and exceeded; under Parallel pod management, since
+    the API says the limit "might not be effective" under OrderedReady, which brings pods up
+    one at a time; with emptyDir volumes in place of its claims (storage plays no part)."""
+    replicas = max(settings.manifest.replicas, MAX_UNAVAILABLE + 1)
+    record_form(f"Parallel, {replicas} replicas, maxUnavailable {MAX_UNAVAILABLE} (deployed by "
+                "this test)")  # fmt: skip
+    fields = {"replicas": replicas, "podManagementPolicy": PARALLEL}
+    manifest = without_claims(with_spec(settings.manifest, fields))
+    web = StatefulSetUnderTest(cluster.kube, own_namespace, manifest, settings.timeouts)
+    web.deploy()
     _strategy(web, observe, f"RollingUpdate, partition 0, maxUnavailable {MAX_UNAVAILABLE}")
     updates.settle(web, updates.rolling_update(max_unavailable=MAX_UNAVAILABLE))
     kept = DeclaredPolicies.of(web.read()).max_unavailable
@@ -438,18 +458,20 @@ def test_max_unavailable(web: StatefulSetUnderTest, observe: Observations) -> No
         pytest.skip(
             f"not applicable: the cluster (Kubernetes {web.kube.server_version()}) did not keep "
             f"spec.updateStrategy.rollingUpdate.maxUnavailable {MAX_UNAVAILABLE} (read back: "
-            f"{kept!r}): the {GATE} feature gate is off (alpha, off by default, in 1.34)"
+            f"{kept!r}): the {GATE} feature gate is off (on by default from 1.35)"
         )
     pods = _pod_names(web)
     status, timeline = _roll(web, updates.changed(_template(web)))
     peak, _ = unavailable_peak(timeline, pods)
     observe.timeline(f"pod events while rolling onto {status.update_revision}", timeline)
     observe.table(
-        "pods unavailable at once", [{"maxUnavailable": MAX_UNAVAILABLE, "most seen": peak}]
+        "pods unavailable at once",
+        [{"replicas": replicas, "maxUnavailable": MAX_UNAVAILABLE, "most seen": peak}],
     )
     expect_none(
         [
             *max_unavailable_violations(timeline, pods, MAX_UNAVAILABLE),
+            *allowance_unused_violations(timeline, pods, MAX_UNAVAILABLE),
             *replacement_violations(timeline, pods, status.update_revision),
         ],
         f"maxUnavailable {MAX_UNAVAILABLE}",

@@ -126,9 +126,17 @@ def test_a_pod_of_the_range_not_ready_is_reported() -> None:
     assert str(problem) == "web-2: expected Running and Ready; saw Running/NotReady"
 
 
+DOMAIN = "nginx.ns.svc.cluster.local"
+
+
 def test_a_hostname_other_than_the_pod_name_is_reported() -> None:
-    assert hostname_problems({"web-0": "web-0", "web-1": "web-1"}) == []
-    [problem] = hostname_problems({"web-0": "web-0", "web-1": "web-1.nginx.ns.svc.cluster.local"})
-    assert str(problem) == (
-        "web-1: expected hostname web-1; saw hostname 'web-1.nginx.ns.svc.cluster.local'"
-    )
+    good = {"web-0": ("web-0", f"web-0.{DOMAIN}"), "web-1": ("web-1", f"web-1.{DOMAIN}")}
+    assert hostname_problems(good, DOMAIN) == []
+    fqdn_as_hostname = {**good, "web-1": (f"web-1.{DOMAIN}", f"web-1.{DOMAIN}")}
+    [problem] = hostname_problems(fqdn_as_hostname, DOMAIN)
+    assert str(problem) == f"web-1: expected hostname web-1; saw hostname 'web-1.{DOMAIN}'"
+
+
+def test_a_pod_without_the_services_subdomain_is_reported() -> None:
+    [problem] = hostname_problems({"web-0": ("web-0", "web-0")}, DOMAIN)
+    assert str(problem) == f"web-0: expected hostname -f web-0.{DOMAIN}; saw hostname -f 'web-0'"

@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from stsconf.checks.update_order import (
+    AVAILABILITY_SLACK,
+    DEFAULT_MIN_READY_SECONDS,
     StatusSample,
+    allowance_unused_violations,
     availability_lag_violations,
     final_states,
     max_unavailable_violations,
@@ -211,6 +214,41 @@ def test_unavailable_pods_at_once() -> None:
         "the update: expected at most 2 pods unavailable at once (maxUnavailable); "
         "saw 3 unavailable after event #5 (MODIFIED web-0)"
     )
+
+
+def test_an_update_that_never_uses_the_max_unavailable_allowance_is_caught() -> None:
+    one_at_a_time = rolling(*PODS_DESCENDING)  # keeps maxUnavailable 2, and ignores it
+    [violation] = allowance_unused_violations(one_at_a_time, PODS_DESCENDING, 2)
+    assert str(violation) == (
+        "the update: expected 2 pods unavailable at once at some moment (maxUnavailable 2: up "
+        "to 2 replaced at a time); saw at most 1 unavailable at once"
+    )
+    two_at_once = timeline(
+        *at_rest(),
+        (MODIFIED, pod("web-2", terminating=True)),
+        (MODIFIED, pod("web-1", terminating=True)),
+    )
+    assert allowance_unused_violations(two_at_once, PODS_DESCENDING, 2) == []
+    assert allowance_unused_violations(two_at_once, ["web-2", "web-1"], 5) == []  # all it can
+
+
+def test_a_controller_waiting_less_than_min_ready_seconds_is_caught_by_the_default() -> None:
+    """With the suite's minReadySeconds when the manifest has none, a controller that waits 2 s
+    before replacing the next pod fails (with 3 s and 1.5 s of slack it passed), and one that
+    waits the full time, less a second of whole-second timestamps, passes."""
+
+    def waiting(seconds: float) -> Timeline:
+        return timeline(*at_rest(), *[s for n in PODS_DESCENDING for s in replaced(n)],
+                        every=seconds)  # fmt: skip
+
+    def violations(seconds: float) -> list[str]:
+        found = min_ready_violations(
+            waiting(seconds), PODS_DESCENDING, NEW, DEFAULT_MIN_READY_SECONDS, AVAILABILITY_SLACK
+        )
+        return [v.what for v in found]
+
+    assert violations(2.0) == ["web-1", "web-0"]
+    assert violations(DEFAULT_MIN_READY_SECONDS - 1.0) == []
 
 
 def test_pods_listed_at_the_start_do_not_count_as_unavailable() -> None:
