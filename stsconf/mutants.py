@@ -33,7 +33,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +53,7 @@ DEFAULT_OUT = Path("reports") / "mutants"
 # there fails within a minute instead of three.
 POD_TIMEOUT = 60.0
 RUN_TIMEOUT = 3600.0  # seconds for one suite run (the lifecycle test shrinks a failure)
-WORKERS = 3  # suite runs at once: one per test module and manifest
+WORKERS = 4  # suite runs at once: one per test module and manifest (four modules at most)
 
 # JUnit properties of the tests in tests/mutants, read back for the table
 MUTANT_PROPERTY = "mutant"
@@ -161,6 +161,14 @@ class MutantLab:
     options: list[str]  # suite options for this cluster (kubeconfig, images, timeouts)
     out: Path
     workers: int = WORKERS
+    loading: Future[None] | None = None
+
+    def start_loading(self) -> None:
+        """Load the mutants' images into the node in the background, while the real
+        controller runs: each swap then finds its image there."""
+        pool = ThreadPoolExecutor(max_workers=1)
+        self.loading = pool.submit(self.control_plane.load, list(self.images.values()))
+        pool.shutdown(wait=False)
 
     def run_real(self, checks: Sequence[Check]) -> ChecksRun:
         self.control_plane.restore()
@@ -168,6 +176,8 @@ class MutantLab:
 
     def run_mutant(self, mutant: Mutant) -> MutantRun:
         started = time.monotonic()
+        if self.loading is not None:
+            self.loading.result()  # raises what the loading raised
         swap = self.control_plane.run_image(self.images[mutant.name])
         ran = run_checks(
             mutant.checks, self.manifest, self.options, self.out / mutant.name, self.workers
