@@ -157,9 +157,14 @@ class ControlPlane:
             return 0.0
         if not self.exists(REAL_COPY):
             self.write(REAL_COPY, live)
-        load_image(self.kind_bin, self.cluster, image)
+        self.load([image])
         self.apply(with_image(live, image), image, timeout)
         return time.monotonic() - started
+
+    def load(self, images: list[str]) -> None:
+        """Load images into the node (those it has already are skipped)."""
+        for image in images:
+            load_image(self.kind_bin, self.cluster, image)
 
     def restore(self, timeout: float = SWAP_TIMEOUT) -> float:
         """Put the real controller-manager back (if it is not there already)."""

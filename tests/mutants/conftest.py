@@ -126,6 +126,7 @@ def lab(
         control_plane, images, settings.manifest.path, options, option.mutant_out,
         option.mutant_workers,
     )  # fmt: skip
+    lab.start_loading()
     try:
         yield lab
     finally:
