@@ -140,7 +140,10 @@ def lifecycle_machine(
 
 
 def hypothesis_budget(options: LifecycleOptions, config: pytest.Config) -> hypothesis_settings:
+    """Every field the draws depend on is set here, so that no Hypothesis profile changes them:
+    the "ci" profile, loaded wherever a CI variable is set, would ignore --hypothesis-seed."""
     return hypothesis_settings(
+        derandomize=False,
         max_examples=options.examples,
         stateful_step_count=options.steps,
         deadline=None,

@@ -42,7 +42,10 @@ EXAMPLES = REPO / "manifests" / "examples"
 EXAMPLE = EXAMPLES / "redis.yaml"
 WITH_SIDECAR = EXAMPLES / "redis-with-sidecar.yaml"  # init container and sidecar: busybox
 RUN_TIMEOUT = 900.0
-NEVER_READY_TIMEOUT = 30  # --pod-timeout for the variant whose pods never become Ready
+# --pod-timeout for the variant whose pods never become Ready. It must outlast the pod's start,
+# so that the report can show the probe failing: in CI at load 40-70 a claim took 25 s to
+# provision and the pod was still ContainerCreating at 30 s.
+NEVER_READY_TIMEOUT = 120
 DATA_ONLY = ("-k", "test_data_survives_pod_deletion")
 
 Obj = dict[str, Any]

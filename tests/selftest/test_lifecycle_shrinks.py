@@ -19,8 +19,10 @@ from tests.selftest.detection import PlannedRun
 
 pytestmark = pytest.mark.selftest
 
-SEED = "3"  # draws the fault within the budget below
-BUDGET = ["--lifecycle-examples=6", "--lifecycle-steps=2", "--lifecycle-fault=delete-claim"]
+SEED = 3  # draws the fault within the budget below (tests/unit/test_lifecycle_draws.py)
+EXAMPLES, STEPS, FAULT = 6, 2, "delete-claim"
+BUDGET = [f"--lifecycle-examples={EXAMPLES}", f"--lifecycle-steps={STEPS}",
+          f"--lifecycle-fault={FAULT}"]  # fmt: skip
 RUNS = {
     "test_lifecycle_finds_and_shrinks_an_injected_fault": PlannedRun(
         None, (f"--hypothesis-seed={SEED}", *BUDGET), LIFECYCLE, expected_seconds=350.0
