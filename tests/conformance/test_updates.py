@@ -458,7 +458,8 @@ def test_max_unavailable(
         pytest.skip(
             f"not applicable: the cluster (Kubernetes {web.kube.server_version()}) did not keep "
             f"spec.updateStrategy.rollingUpdate.maxUnavailable {MAX_UNAVAILABLE} (read back: "
-            f"{kept!r}): the {GATE} feature gate is off (on by default from 1.35)"
+            f"{kept!r}): the {GATE} feature gate is off (beta and off by default in 1.35 and "
+            f"1.36, on by default from 1.37; --feature-gates {GATE}=true turns it on)"
         )
     pods = _pod_names(web)
     status, timeline = _roll(web, updates.changed(_template(web)))
