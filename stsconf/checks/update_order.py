@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from stsconf.model.expectations import Problem
 from stsconf.model.timeline import (
@@ -21,14 +22,13 @@ from stsconf.model.timeline import (
     PodEvent,
     PodState,
     Timeline,
+    api_time,
 )
 
-# minReadySeconds the update tests set when the manifest declares none: long beside the slack
-# below, so that a controller that waits less is caught (with 3 s, one waiting 2 s passed).
+# minReadySeconds the update tests set when the manifest declares none: long enough that a
+# controller that waits less is plainly caught (with 3 s and 1.5 s of slack on the watch's
+# clock, one waiting 2 s passed; the checks now read the API server's times, with no slack).
 DEFAULT_MIN_READY_SECONDS = 10
-# The API's condition timestamps have whole seconds, and two watches see things at slightly
-# different moments: how much earlier than minReadySeconds a pod may count as available.
-AVAILABILITY_SLACK = 1.5
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Replacement:
 class StatusSample:
     """The StatefulSet's status as one watch event showed it."""
 
-    seconds: float
+    seconds: float  # when the status was written (the API server's time: status_written)
     ready: int
     available: int
 
@@ -172,26 +172,32 @@ def min_ready_violations(
     timeline: Timeline,
     pods_descending: Sequence[str],
     revision: str,
-    min_ready_seconds: float,
-    slack: float,
+    min_ready_seconds: int,
 ) -> list[Problem]:
     """In a rolling update, each pod goes only `min_ready_seconds` after the pod above it
-    became Ready on the new revision (`slack`: the API's conditions have whole seconds)."""
+    became Ready on the new revision. Measured on the API server's times, not the watch's (a
+    loaded machine delivers watch events late, by seconds): the Ready condition's
+    lastTransitionTime and the deletion request (deletionTimestamp less its grace period).
+    Both have whole seconds, but the controller counts from the same whole-second
+    lastTransitionTime, so a deletion it asked for in time is never stamped earlier than
+    lastTransitionTime + minReadySeconds: no slack is needed."""
     violations = []
     for higher, lower in itertools.pairwise(pods_descending):
         ready = replacement(timeline, higher, revision).ready
         going = replacement(timeline, lower, revision).going
         if ready is None or going is None:
             continue  # the update itself went wrong: update_order_violations says how
-        waited = going.seconds - ready.seconds
-        if waited < min_ready_seconds - slack:
+        since, asked = ready.pod.ready_since, going.pod.deletion_requested
+        if since is None or asked is None:
+            violations.append(Problem(lower, "the API's Ready and deletion times", "none recorded"))
+        elif asked - since < min_ready_seconds:
             violations.append(
                 Problem(
                     lower,
                     f"to be replaced at least {min_ready_seconds:g}s (minReadySeconds) after "
                     f"{higher} became Ready",
-                    f"{lower} going {waited:.2f}s after {higher} became Ready "
-                    f"(events #{ready.seq} and #{going.seq})",
+                    f"{lower}'s deletion asked for {asked - since:.0f}s after {higher} became "
+                    f"Ready, by the API server's times (events #{ready.seq} and #{going.seq})",
                 )
             )
     return violations
@@ -201,20 +207,21 @@ def availability_lag_violations(
     ready_at: Mapping[str, float],
     samples: Sequence[StatusSample],
     replicas: int,
-    min_ready_seconds: float,
-    slack: float,
+    min_ready_seconds: int,
 ) -> list[Problem]:
     """`status.availableReplicas` counts a pod only `min_ready_seconds` after it became Ready,
     so it lags `readyReplicas`: the status shows fewer available than ready at some point, and
-    never all `replicas` available while a pod has been Ready for less than that."""
+    never all `replicas` available while a pod has been Ready for less than that. `ready_at`
+    (each pod's Ready lastTransitionTime) and the samples' times are the API server's, whole
+    seconds: as in min_ready_violations, a status written in time is never stamped earlier
+    than Ready + minReadySeconds."""
     violations = []
     for pod, since in sorted(ready_at.items(), key=lambda item: item[1]):
         early = next(
             (
                 s
                 for s in samples
-                if since <= s.seconds < since + min_ready_seconds - slack
-                and s.available >= replicas
+                if since <= s.seconds < since + min_ready_seconds and s.available >= replicas
             ),
             None,
         )
@@ -224,8 +231,8 @@ def availability_lag_violations(
                     "status.availableReplicas",
                     f"to count {pod} only {min_ready_seconds:g}s (minReadySeconds) after it "
                     f"became Ready",
-                    f"{early.available} available {early.seconds - since:.2f}s after {pod} "
-                    "became Ready",
+                    f"{early.available} available in a status written {early.seconds - since:.0f}s "
+                    f"after {pod} became Ready, by the API server's times",
                 )
             )
     if ready_at and not any(s.available < s.ready for s in samples):
@@ -295,3 +302,11 @@ def allowance_unused_violations(
 
 def describe(state: PodState) -> str:
     return f"{state.describe()} on revision {state.revision or '(none)'}"
+
+
+def status_written(statefulset: Mapping[str, Any]) -> float | None:
+    """When the StatefulSet's status was last written, by the API server's clock (whole
+    seconds): the time of the managedFields entry of the status subresource's writer."""
+    entries = (statefulset.get("metadata") or {}).get("managedFields") or []
+    times = [e.get("time") for e in entries if e.get("subresource") == "status" and e.get("time")]
+    return api_time(max(times)) if times else None

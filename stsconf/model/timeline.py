@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 # Event kinds: the watch's own ADDED/MODIFIED/DELETED, plus EXISTING for pods that
@@ -44,6 +45,12 @@ class PodState:
     ip: str | None = None
     scheduled: bool = False  # bound to a node
     revision: str = ""  # its controller-revision-hash label: the ControllerRevision it runs
+    # The API server's own times (epoch seconds, whole: the API drops fractions), which load on
+    # the machine that watches cannot shift: since when the pod is Ready (its Ready condition's
+    # lastTransitionTime), and when its deletion was asked for (deletionTimestamp less the
+    # grace period it adds).
+    ready_since: float | None = None
+    deletion_requested: float | None = None
 
     @property
     def running_and_ready(self) -> bool:
@@ -113,7 +120,26 @@ def pod_state_from_object(obj: Mapping[str, Any]) -> PodState:
         ip=status.get("podIP"),
         scheduled=bool((obj.get("spec") or {}).get("nodeName")),
         revision=str((metadata.get("labels") or {}).get(REVISION_LABEL, "")),
+        ready_since=ready_since(obj) if ready else None,
+        deletion_requested=deletion_requested(metadata),
     )
+
+
+def api_time(text: str | None) -> float | None:
+    """An API timestamp ('2026-12-02T03:41:05Z') as epoch seconds."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else None
+
+
+def ready_since(obj: Mapping[str, Any]) -> float | None:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    ready: Mapping[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
+    return api_time(ready.get("lastTransitionTime"))
+
+
+def deletion_requested(metadata: Mapping[str, Any]) -> float | None:
+    deadline = api_time(metadata.get("deletionTimestamp"))
+    grace = metadata.get("deletionGracePeriodSeconds") or 0
+    return None if deadline is None else deadline - float(grace)
 
 
 def timeline_rows(timeline: Timeline) -> list[dict[str, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from stsconf.checks.ordering import ordered_creation_violations, ordered_deletion_violations
 from stsconf.model.timeline import (
     ADDED,
@@ -127,7 +129,10 @@ def test_pod_state_from_api_object() -> None:
         },
     }
     parsed = pod_state_from_object(pod)
-    assert parsed == PodState("web-0", "abc", "Running", True, True, "10.0.0.5")
+    deletion = datetime(2024, 1, 1, tzinfo=UTC).timestamp()  # no grace period given
+    assert parsed == PodState(
+        "web-0", "abc", "Running", True, True, "10.0.0.5", deletion_requested=deletion
+    )
     assert not parsed.running_and_ready
     assert parsed.describe() == "Running/Ready/Terminating"
 

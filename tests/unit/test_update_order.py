@@ -3,10 +3,11 @@ and fails streams that break it, saying what was expected and what was seen."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from stsconf.checks.update_order import (
-    AVAILABILITY_SLACK,
     DEFAULT_MIN_READY_SECONDS,
     StatusSample,
     allowance_unused_violations,
@@ -16,6 +17,7 @@ from stsconf.checks.update_order import (
     min_ready_violations,
     replacement_violations,
     revision_mismatches,
+    status_written,
     unavailable_peak,
     untouched_violations,
     update_order_violations,
@@ -167,38 +169,81 @@ def test_revisions_of_the_pods_at_the_end() -> None:
     ]
 
 
-def test_min_ready_seconds_kept_and_broken() -> None:
-    slow = rolling(*PODS_DESCENDING)  # one event a second: 1 s from Ready to the next going
-    assert min_ready_violations(slow, PODS_DESCENDING, NEW, 1, slack=0.5) == []
-    fast = Timeline([PodEvent(e.seq, e.seq * 0.1, e.kind, e.pod) for e in slow.events])
-    violations = min_ready_violations(fast, PODS_DESCENDING, NEW, 1, slack=0.5)
-    assert [v.what for v in violations] == ["web-1", "web-0"]
-    assert "to be replaced at least 1s (minReadySeconds) after web-2 became Ready" in str(
-        violations[0]
+def stamped(steps: Timeline, ready_since: float, asked: float) -> Timeline:
+    """The timeline with the API server's times on web-2's Ready state (`ready_since`) and
+    on web-1's deletion (`asked`), whatever moment the watch delivered them."""
+
+    def stamp(state: PodState) -> PodState:
+        if state.name == "web-2" and state.ready and state.revision == NEW:
+            return replace(state, ready_since=ready_since)
+        if state.name == "web-1" and state.terminating and state.revision == OLD:
+            return replace(state, deletion_requested=asked)
+        return state
+
+    return Timeline([replace(e, pod=stamp(e.pod)) for e in steps.events])
+
+
+def test_min_ready_seconds_is_measured_on_the_api_servers_times_not_the_watchs() -> None:
+    on_time = rolling("web-2", "web-1")
+    # the watch delivered web-1's deletion 1 s after web-2's Ready (a loaded machine):
+    # the API server's times say 3 s, and 3 s is what minReadySeconds asks
+    assert min_ready_violations(stamped(on_time, 100, 103), ["web-2", "web-1"], NEW, 3) == []
+    [early] = min_ready_violations(stamped(on_time, 100, 102), ["web-2", "web-1"], NEW, 3)
+    assert str(early) == (
+        "web-1: expected to be replaced at least 3s (minReadySeconds) after web-2 became "
+        "Ready; saw web-1's deletion asked for 2s after web-2 became Ready, by the API "
+        "server's times (events #7 and #8)"
     )
-    assert "web-1 going 0.10s after web-2 became Ready" in str(violations[0])
+
+
+def test_min_ready_seconds_without_the_api_servers_times_is_a_violation() -> None:
+    [missing] = min_ready_violations(rolling("web-2", "web-1"), ["web-2", "web-1"], NEW, 3)
+    assert str(missing) == "web-1: expected the API's Ready and deletion times; saw none recorded"
+
+
+def test_a_pods_api_times_are_read_from_its_ready_condition_and_deletion() -> None:
+    state = pod_state_from_object({
+        "metadata": {"name": "web-1", "deletionTimestamp": "2026-12-02T03:41:35Z",
+                     "deletionGracePeriodSeconds": 30},
+        "status": {"phase": "Running", "conditions": [
+            {"type": "Ready", "status": "True", "lastTransitionTime": "2026-12-02T03:41:02Z"}]},
+    })  # fmt: skip
+    assert state.ready_since == datetime(2026, 12, 2, 3, 41, 2, tzinfo=UTC).timestamp()
+    assert state.deletion_requested == datetime(2026, 12, 2, 3, 41, 5, tzinfo=UTC).timestamp()
 
 
 def test_available_replicas_lag_ready_replicas() -> None:
     ready_at = {"web-1": 10.0, "web-0": 20.0}
     lagging = [
-        StatusSample(10.1, ready=2, available=1),
-        StatusSample(13.1, ready=2, available=2),
-        StatusSample(20.1, ready=2, available=1),
-        StatusSample(23.0, ready=2, available=2),
+        StatusSample(10, ready=2, available=1),
+        StatusSample(13, ready=2, available=2),
+        StatusSample(20, ready=2, available=1),
+        StatusSample(23, ready=2, available=2),
     ]
-    assert availability_lag_violations(ready_at, lagging, 2, 3, slack=1.0) == []
-    at_once = [StatusSample(10.1, 2, 2), StatusSample(20.1, 2, 2)]
-    violations = availability_lag_violations(ready_at, at_once, 2, 3, slack=1.0)
+    assert availability_lag_violations(ready_at, lagging, 2, 3) == []
+    early = [StatusSample(10, 2, 1), StatusSample(12, 2, 2), StatusSample(20, 2, 2)]
+    violations = availability_lag_violations(ready_at, early, 2, 3)
     assert [str(v) for v in violations] == [
         "status.availableReplicas: expected to count web-1 only 3s (minReadySeconds) after it "
-        "became Ready; saw 2 available 0.10s after web-1 became Ready",
+        "became Ready; saw 2 available in a status written 2s after web-1 became Ready, by the "
+        "API server's times",
         "status.availableReplicas: expected to count web-0 only 3s (minReadySeconds) after it "
-        "became Ready; saw 2 available 0.10s after web-0 became Ready",
-        "status.availableReplicas: expected to lag status.readyReplicas while a replaced pod "
-        "was Ready for less than 3s; saw availableReplicas never below readyReplicas in 2 "
-        "status updates",
+        "became Ready; saw 2 available in a status written 0s after web-0 became Ready, by the "
+        "API server's times",
     ]
+    at_once = [StatusSample(13, 2, 2), StatusSample(23, 2, 2)]
+    [never_lagged] = availability_lag_violations(ready_at, at_once, 2, 3)
+    assert "availableReplicas never below readyReplicas in 2 status updates" in str(never_lagged)
+
+
+def test_a_status_was_written_when_its_status_writers_managed_fields_say() -> None:
+    statefulset = {"metadata": {"managedFields": [
+        {"manager": "kubectl", "operation": "Update", "time": "2026-12-02T03:50:00Z"},
+        {"manager": "kube-controller-manager", "operation": "Update", "subresource": "status",
+         "time": "2026-12-02T03:41:07Z"},
+    ]}}  # fmt: skip
+    assert status_written(statefulset) == datetime(2026, 12, 2, 3, 41, 7, tzinfo=UTC).timestamp()
+    assert status_written({"metadata": {}}) is None
 
 
 def test_unavailable_pods_at_once() -> None:
@@ -232,23 +277,44 @@ def test_an_update_that_never_uses_the_max_unavailable_allowance_is_caught() -> 
     assert allowance_unused_violations(two_at_once, ["web-2", "web-1"], 5) == []  # all it can
 
 
+def on_the_api_servers_clock(steps: Timeline) -> Timeline:
+    """The timeline with each pod's API times taken from the events: Ready since the event that
+    first showed it Ready, its deletion asked for at the event that first showed it going
+    (as if the watch had delivered each at once)."""
+    since: dict[tuple[str, str], float] = {}
+
+    def stamp(event: PodEvent) -> PodState:
+        state = event.pod
+        key = (state.uid, "going" if state.terminating else "ready")
+        if state.terminating or state.ready:
+            since.setdefault(key, event.seconds)
+        if state.terminating:
+            return replace(state, deletion_requested=since[key])
+        return replace(state, ready_since=since[key]) if state.ready else state
+
+    return Timeline([replace(e, pod=stamp(e)) for e in steps.events])
+
+
 def test_a_controller_waiting_less_than_min_ready_seconds_is_caught_by_the_default() -> None:
     """With the suite's minReadySeconds when the manifest has none, a controller that waits 2 s
-    before replacing the next pod fails (with 3 s and 1.5 s of slack it passed), and one that
-    waits the full time, less a second of whole-second timestamps, passes."""
+    before replacing the next pod fails (with 3 s and 1.5 s of slack it once passed), and one
+    that waits the full time passes."""
 
     def waiting(seconds: float) -> Timeline:
-        return timeline(*at_rest(), *[s for n in PODS_DESCENDING for s in replaced(n)],
-                        every=seconds)  # fmt: skip
+        return on_the_api_servers_clock(
+            timeline(*at_rest(), *[s for n in PODS_DESCENDING for s in replaced(n)],
+                     every=seconds)
+        )  # fmt: skip
 
     def violations(seconds: float) -> list[str]:
         found = min_ready_violations(
-            waiting(seconds), PODS_DESCENDING, NEW, DEFAULT_MIN_READY_SECONDS, AVAILABILITY_SLACK
+            waiting(seconds), PODS_DESCENDING, NEW, DEFAULT_MIN_READY_SECONDS
         )
         return [v.what for v in found]
 
     assert violations(2.0) == ["web-1", "web-0"]
-    assert violations(DEFAULT_MIN_READY_SECONDS - 1.0) == []
+    assert violations(DEFAULT_MIN_READY_SECONDS - 1.0) == ["web-1", "web-0"]
+    assert violations(float(DEFAULT_MIN_READY_SECONDS)) == []
 
 
 def test_pods_listed_at_the_start_do_not_count_as_unavailable() -> None:
