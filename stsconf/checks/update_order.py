@@ -264,38 +264,60 @@ def unavailable_peak(timeline: Timeline, pods: Sequence[str]) -> tuple[int, PodE
     return peak, at
 
 
+def replacing_peak(
+    timeline: Timeline, pods: Sequence[str], revision: str
+) -> tuple[int, PodEvent | None]:
+    """The most of `pods` down for replacement at once, and the event that brought it about:
+    each from its old pod going until its replacement is first Running and Ready on `revision`
+    (or to the end). This is what the controller decides; a pod that turns unready after its
+    replacement was Ready (its probe flapping) is not the update's doing, and counted apart
+    (unavailable_peak)."""
+    spans = []
+    for pod in pods:
+        found = replacement(timeline, pod, revision)
+        if found.going is not None:
+            until = found.ready.seq if found.ready is not None else len(timeline.events)
+            spans.append((found.going, until))
+    peak, at = 0, None
+    for going, _ in sorted(spans, key=lambda span: span[0].seq):
+        down = sum(1 for other, until in spans if other.seq <= going.seq < until)
+        if down > peak:
+            peak, at = down, going
+    return peak, at
+
+
 def max_unavailable_violations(
-    timeline: Timeline, pods: Sequence[str], max_unavailable: int
+    timeline: Timeline, pods: Sequence[str], revision: str, max_unavailable: int
 ) -> list[Problem]:
-    """Never more than `max_unavailable` of `pods` unavailable at once."""
-    peak, at = unavailable_peak(timeline, pods)
+    """Never more than `max_unavailable` of `pods` down for replacement at once."""
+    peak, at = replacing_peak(timeline, pods, revision)
     if peak <= max_unavailable or at is None:
         return []
     return [
         Problem(
             "the update",
-            f"at most {max_unavailable} pods unavailable at once (maxUnavailable)",
-            f"{peak} unavailable after event #{at.seq} ({at.kind} {at.pod.name})",
+            f"at most {max_unavailable} pods down for replacement at once (maxUnavailable)",
+            f"{peak} down after event #{at.seq} ({at.kind} {at.pod.name})",
         )
     ]
 
 
 def allowance_unused_violations(
-    timeline: Timeline, pods: Sequence[str], max_unavailable: int
+    timeline: Timeline, pods: Sequence[str], revision: str, max_unavailable: int
 ) -> list[Problem]:
     """maxUnavailable N lets an update replace up to N pods at a time, and the controller does:
-    at some moment min(N, len(pods)) of `pods` were unavailable at once. (A controller that
-    takes them one by one keeps the limit, and ignores it.)"""
+    at some moment min(N, len(pods)) of `pods` were down for replacement at once. (A controller
+    that takes them one by one keeps the limit, and ignores it.)"""
     wanted = min(max_unavailable, len(pods))
-    peak, _ = unavailable_peak(timeline, pods)
+    peak, _ = replacing_peak(timeline, pods, revision)
     if peak >= wanted:
         return []
     return [
         Problem(
             "the update",
-            f"{wanted} pods unavailable at once at some moment (maxUnavailable "
+            f"{wanted} pods down for replacement at once at some moment (maxUnavailable "
             f"{max_unavailable}: up to {wanted} replaced at a time)",
-            f"at most {peak} unavailable at once",
+            f"at most {peak} down for replacement at once",
         )
     ]
 

@@ -16,6 +16,7 @@ from stsconf.checks.update_order import (
     max_unavailable_violations,
     min_ready_violations,
     replacement_violations,
+    replacing_peak,
     revision_mismatches,
     status_written,
     unavailable_peak,
@@ -246,35 +247,55 @@ def test_a_status_was_written_when_its_status_writers_managed_fields_say() -> No
     assert status_written({"metadata": {}}) is None
 
 
-def test_unavailable_pods_at_once() -> None:
+def test_pods_down_for_replacement_at_once() -> None:
     one_at_a_time = rolling(*PODS_DESCENDING)
-    assert unavailable_peak(one_at_a_time, PODS_DESCENDING)[0] == 1
-    assert max_unavailable_violations(one_at_a_time, PODS_DESCENDING, 1) == []
+    assert replacing_peak(one_at_a_time, PODS_DESCENDING, NEW)[0] == 1
+    assert max_unavailable_violations(one_at_a_time, PODS_DESCENDING, NEW, 1) == []
     all_at_once = timeline(
         *at_rest(),
         *[(MODIFIED, pod(name, terminating=True)) for name in PODS_DESCENDING],
     )
-    [violation] = max_unavailable_violations(all_at_once, PODS_DESCENDING, 2)
+    [violation] = max_unavailable_violations(all_at_once, PODS_DESCENDING, NEW, 2)
     assert str(violation) == (
-        "the update: expected at most 2 pods unavailable at once (maxUnavailable); "
-        "saw 3 unavailable after event #5 (MODIFIED web-0)"
+        "the update: expected at most 2 pods down for replacement at once (maxUnavailable); "
+        "saw 3 down after event #5 (MODIFIED web-0)"
     )
 
 
 def test_an_update_that_never_uses_the_max_unavailable_allowance_is_caught() -> None:
     one_at_a_time = rolling(*PODS_DESCENDING)  # keeps maxUnavailable 2, and ignores it
-    [violation] = allowance_unused_violations(one_at_a_time, PODS_DESCENDING, 2)
+    [violation] = allowance_unused_violations(one_at_a_time, PODS_DESCENDING, NEW, 2)
     assert str(violation) == (
-        "the update: expected 2 pods unavailable at once at some moment (maxUnavailable 2: up "
-        "to 2 replaced at a time); saw at most 1 unavailable at once"
+        "the update: expected 2 pods down for replacement at once at some moment "
+        "(maxUnavailable 2: up to 2 replaced at a time); saw at most 1 down for replacement at "
+        "once"
     )
     two_at_once = timeline(
         *at_rest(),
         (MODIFIED, pod("web-2", terminating=True)),
         (MODIFIED, pod("web-1", terminating=True)),
     )
-    assert allowance_unused_violations(two_at_once, PODS_DESCENDING, 2) == []
-    assert allowance_unused_violations(two_at_once, ["web-2", "web-1"], 5) == []  # all it can
+    assert allowance_unused_violations(two_at_once, PODS_DESCENDING, NEW, 2) == []
+    assert allowance_unused_violations(two_at_once, ["web-2", "web-1"], NEW, 5) == []  # all
+
+
+def test_a_probe_flapping_after_its_replacement_does_not_count_as_the_allowance_used() -> None:
+    """Seen on Kubernetes 1.37 under the max-unavailable-ignored mutant: web-2 came back Ready,
+    flapped NotReady for a second, and web-1 went meanwhile: two pods unavailable at once, but
+    the controller replaced them one at a time."""
+    flapping = timeline(
+        *at_rest(),
+        *replaced("web-2"),
+        (MODIFIED, pod("web-2", NEW, ready=False)),
+        (MODIFIED, pod("web-1", terminating=True)),
+        (MODIFIED, pod("web-2", NEW)),
+        *replaced("web-1")[1:],
+        *replaced("web-0"),
+    )
+    assert unavailable_peak(flapping, PODS_DESCENDING)[0] == 2
+    assert replacing_peak(flapping, PODS_DESCENDING, NEW)[0] == 1
+    assert allowance_unused_violations(flapping, PODS_DESCENDING, NEW, 2) != []
+    assert max_unavailable_violations(flapping, PODS_DESCENDING, NEW, 1) == []
 
 
 def on_the_api_servers_clock(steps: Timeline) -> Timeline:
