@@ -30,6 +30,7 @@ from stsconf.access import wait
 from stsconf.access.cluster import ClusterUnavailable, load_image, run_tool
 from stsconf.access.rest import Kube
 from stsconf.access.watching import Recorder
+from stsconf.model.timeline import api_datetime
 
 Obj = dict[str, Any]
 
@@ -71,13 +72,6 @@ def with_image(text: str, image: str) -> str:
 # What the API shows
 
 
-def timestamp(text: str | None) -> datetime | None:
-    """An API timestamp ('2026-12-02T03:00:17.123456Z') as an aware datetime."""
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def started_with_image(pod: Obj, image: str) -> datetime | None:
     """When the mirror pod's controller-manager container started, if the pod names `image`
     and is Ready; None otherwise."""
@@ -90,7 +84,7 @@ def started_with_image(pod: Obj, image: str) -> datetime | None:
         return None
     for status in (pod.get("status") or {}).get("containerStatuses") or []:
         if status.get("name") == COMPONENT and status.get("ready"):
-            return timestamp(((status.get("state") or {}).get("running") or {}).get("startedAt"))
+            return api_datetime(((status.get("state") or {}).get("running") or {}).get("startedAt"))
     return None
 
 
@@ -101,7 +95,7 @@ def holder(lease: Obj | None) -> str:
 def held_by_new_process(lease: Obj | None, previous_holder: str, started: datetime) -> bool:
     """The lease changed hands since `previous_holder`, to a process that acquired it after
     the new container started."""
-    acquired = timestamp(((lease or {}).get("spec") or {}).get("acquireTime"))
+    acquired = api_datetime(((lease or {}).get("spec") or {}).get("acquireTime"))
     return (
         holder(lease) not in ("", previous_holder) and acquired is not None and acquired >= started
     )

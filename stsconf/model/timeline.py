@@ -125,9 +125,15 @@ def pod_state_from_object(obj: Mapping[str, Any]) -> PodState:
     )
 
 
+def api_datetime(text: str | None) -> datetime | None:
+    """An API timestamp ('2026-12-02T03:41:05Z', '...05.123456Z') as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
 def api_time(text: str | None) -> float | None:
-    """An API timestamp ('2026-12-02T03:41:05Z') as epoch seconds."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else None
+    """An API timestamp as epoch seconds."""
+    moment = api_datetime(text)
+    return moment.timestamp() if moment else None
 
 
 def ready_since(obj: Mapping[str, Any]) -> float | None:

@@ -26,7 +26,6 @@ from stsconf.access.controller_swap import (
     held_by_new_process,
     manifest_image,
     started_with_image,
-    timestamp,
     with_image,
 )
 from stsconf.checks.mutants import INCONCLUSIVE, KILLED, SURVIVED, baseline_problems, judge
@@ -40,6 +39,7 @@ from stsconf.model.mutants import (
     select,
     union_of_checks,
 )
+from stsconf.model.timeline import api_datetime
 from stsconf.mutants import (
     SELFTEST_MANIFESTS,
     conformance_modules,
@@ -304,7 +304,9 @@ def mirror_pod(image: str, ready: bool, started: str = "2026-12-02T03:00:05Z") -
 
 
 def test_the_mirror_pod_counts_once_it_runs_the_new_image_ready() -> None:
-    assert started_with_image(mirror_pod("new", True), "new") == timestamp("2026-12-02T03:00:05Z")
+    assert started_with_image(mirror_pod("new", True), "new") == api_datetime(
+        "2026-12-02T03:00:05Z"
+    )
     assert started_with_image(mirror_pod("new", False), "new") is None
     assert started_with_image(mirror_pod("old", True), "new") is None
 
@@ -314,7 +316,7 @@ def lease(holder: str, acquired: str) -> dict:
 
 
 def test_the_lease_must_change_hands_after_the_new_container_started() -> None:
-    started = timestamp("2026-12-02T03:00:05Z")
+    started = api_datetime("2026-12-02T03:00:05Z")
     assert started is not None
     assert held_by_new_process(lease("node_b", "2026-12-02T03:00:21.500000Z"), "node_a", started)
     assert not held_by_new_process(lease("node_a", "2026-12-02T03:00:21Z"), "node_a", started)
