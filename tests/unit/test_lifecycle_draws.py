@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -31,7 +32,7 @@ class ModelOnlyRun:
 
     def __init__(self) -> None:
         manifest = load_manifest(WEB)
-        self.web = type("Web", (), {"manifest": manifest})()
+        self.web = SimpleNamespace(manifest=manifest)
         self.model = Model.start(manifest.policies, 1)
         self.keeps_data = manifest.policies.keeps_data
 
@@ -60,11 +61,11 @@ class ModelOnlyRun:
 @pytest.fixture
 def ci_profile_and_seed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """What CI with `--hypothesis-seed=SEED` sets up."""
-    before = hypothesis_settings._current_profile
+    before = hypothesis_settings.get_current_profile_name()
     hypothesis_settings.load_profile("ci")
     monkeypatch.setattr(core, "global_force_seed", SEED)
     yield
-    hypothesis_settings.load_profile(before or "default")
+    hypothesis_settings.load_profile(before)
 
 
 @pytest.mark.usefixtures("ci_profile_and_seed")
