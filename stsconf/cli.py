@@ -26,6 +26,7 @@ def check_arguments(manifest: str, extra: list[str], reports: Path) -> list[str]
     `extra` names its own, and `extra` last (so it can override anything before it)."""
     args = [str(CONFORMANCE), "--manifest", manifest, "-ra", "-p", "no:cacheprovider"]
     args += ["-o", "junit_family=xunit2", "-o", "render_collapsed=none", "--self-contained-html"]
+    args += ["-n", "auto", "--dist", "loadgroup"]  # workers as in pyproject.toml; -n 0: serial
     if not any(a.startswith("--html") for a in extra):
         args.append(f"--html={reports / 'report.html'}")
     if not any(a.startswith("--junitxml") or a.startswith("--junit-xml") for a in extra):

@@ -5,18 +5,29 @@ first test errors saying why, and the run stops."""
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
+from _pytest import junitxml
 
 from stsconf.access import cluster as clusters
 from stsconf.access.cluster import ClusterInfo, ClusterUnavailable
+from stsconf.access.kind_config import create_cluster, kind_cluster_of
 from stsconf.access.rest import Kube
+from stsconf.access.run_cluster import (
+    RunCluster,
+    SetupStep,
+    refusal,
+    shared_cluster,
+)
 from stsconf.access.setup_progress import setup_step
 from stsconf.observe.environment import node_container_images
+from stsconf.run_plugin import charge_run_setup, is_controller, run_cluster, run_context
 from stsconf.settings import Settings, describe_environment
 
 
@@ -31,26 +42,36 @@ class Cluster:
 CLUSTER = pytest.StashKey[Cluster]()
 STOPPED = pytest.StashKey[str]()  # why the run stopped before testing anything
 NO_CLUSTER_EXIT = 3
+CLUSTER_TIMEOUT = 900.0  # seconds a worker waits while another gets the run's cluster
 
 
 @pytest.fixture(scope="session")
 def cluster(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Cluster]:
-    """The cluster under test: an existing one, or kind's (created unless it exists)."""
+    """The cluster under test: an existing one, or kind's, got once for all of the run's
+    workers (see stsconf.run_plugin)."""
+    config = request.config
+    started = time.monotonic()
+    tried: list[bool] = []  # whether this worker was the one that tried to get it
+
+    def get() -> RunCluster:
+        tried.append(True)
+        return _get_cluster(config, settings)
+
+    got = shared_cluster(run_context(config).path, get, CLUSTER_TIMEOUT)
+    charge_run_setup(config, time.monotonic() - started)
+    if got.unavailable or got.info is None:
+        reason = got.unavailable or "stsconf: no cluster"
+        if not tried:  # the worker that tried has said why, once for the run
+            request.session.shouldstop = reason
+            pytest.skip(f"not run: there is no cluster ({reason})")
+        stop_before_testing(request, reason)
+    info = got.info
     try:
-        if settings.existing_kubeconfig:
-            info = _existing_cluster(settings.existing_kubeconfig)
-        else:
-            info = _kind_cluster(request, settings)
         kube = clusters.connect(info.kubeconfig)
-        info = _with_server_version(info, kube)
     except ClusterUnavailable as error:
-        unavailable = f"stsconf: {error}"
-    else:
-        unavailable = ""
-    if unavailable:
-        stop_before_testing(request, unavailable)
+        stop_before_testing(request, f"stsconf: {error}")
     describe_environment(
-        request.config,
+        config,
         {
             "Cluster": info.created_by,
             "Kubernetes server": f"{info.server_version} at {info.server}",
@@ -59,12 +80,26 @@ def cluster(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Clus
             "Nodes": clusters.describe_nodes(kube),
         },
     )
-    record_server = request.getfixturevalue("record_testsuite_property")
-    record_server("kubernetes_server_version", info.server_version)
     handle = Cluster(kube, info)
-    request.config.stash[CLUSTER] = handle
+    config.stash[CLUSTER] = handle
     yield handle
-    del request.config.stash[CLUSTER]
+    del config.stash[CLUSTER]
+
+
+def _get_cluster(config: pytest.Config, settings: Settings) -> RunCluster:
+    """The first worker's errand: the cluster, or why there is none (said once, for all)."""
+    steps: list[SetupStep] = []
+    created = False
+    info = None
+    try:
+        if settings.existing_kubeconfig:
+            info = _existing_cluster(settings.existing_kubeconfig)
+        else:
+            info, created = _kind_cluster(config, settings, steps)
+        info = _with_server_version(info, clusters.connect(info.kubeconfig))
+    except ClusterUnavailable as error:
+        return RunCluster(info, created, tuple(steps), unavailable=f"stsconf: {error}")
+    return RunCluster(info, created, tuple(steps))
 
 
 def stop_before_testing(request: pytest.FixtureRequest, reason: str) -> NoReturn:
@@ -75,9 +110,19 @@ def stop_before_testing(request: pytest.FixtureRequest, reason: str) -> NoReturn
     pytest.fail(reason, pytrace=False)
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if STOPPED in session.config.stash:
+    """On the controller, from what the run's first worker got: the server version into the
+    JUnit file, and a run without a cluster exits with NO_CLUSTER_EXIT."""
+    config = session.config
+    got = run_cluster(config) if is_controller(config) else None
+    if got is not None and got.info is not None and got.info.server_version:
+        xml = config.stash.get(junitxml.xml_key, None)
+        if xml is not None:
+            xml.add_global_property("kubernetes_server_version", got.info.server_version)
+    if got is not None and got.unavailable:
+        config.stash[STOPPED] = got.unavailable
+    if STOPPED in config.stash:
         session.exitstatus = NO_CLUSTER_EXIT
 
 
@@ -92,11 +137,15 @@ def _existing_cluster(kubeconfig: Path) -> ClusterInfo:
     )
 
 
-def _kind_cluster(request: pytest.FixtureRequest, settings: Settings) -> ClusterInfo:
+def _kind_cluster(
+    config: pytest.Config, settings: Settings, steps: list[SetupStep]
+) -> tuple[ClusterInfo, bool]:
+    """kind's cluster of --cluster-name: created by this run, or one it found and was allowed
+    to reuse (--reuse-cluster, --keep-cluster); whether this run created it."""
     problem = clusters.docker_problem()
     if problem:
         raise ClusterUnavailable(problem)
-    option = request.config.option
+    option = config.option
     kind_bin = Path(option.kind_bin) if option.kind_bin else None
     if kind_bin is None or not kind_bin.is_file():
         raise ClusterUnavailable("no kind binary: put kind on PATH, or pass --kind-bin or --airgap")
@@ -104,30 +153,52 @@ def _kind_cluster(request: pytest.FixtureRequest, settings: Settings) -> Cluster
     missing = [image for image in images if not clusters.docker_has_image(image)]
     if settings.airgap and missing:
         raise ClusterUnavailable(missing_images_message(settings, missing))
-    # where pytest-kind keeps the kubeconfig (its own default unless --kubeconfig)
-    kubeconfig = Path(
-        option.kubeconfig or Path(".pytest-kind") / option.cluster_name / "kubeconfig"
-    )
-    clusters.repair_kubeconfig(kind_bin, option.cluster_name, kubeconfig.resolve())
-    try:
-        kind = request.getfixturevalue("kind_cluster")
-    except subprocess.CalledProcessError as error:
-        reason = _last_captured_error_line(request.config) or f"exit {error.returncode}"
-        raise ClusterUnavailable(
-            f"kind could not create cluster {option.cluster_name!r}: {reason}"
-        ) from None
+    name = option.cluster_name
+    found = name in clusters.run_tool([str(kind_bin), "get", "clusters"]).split()
+    reuse = option.reuse_cluster or option.keep_cluster
+    problem = refusal(name, kind_bin, busy=run_context(config).name_busy, found=found, reuse=reuse)
+    if problem:
+        raise ClusterUnavailable(problem)
+    kind = kind_cluster_of(option)
+    if found:
+        clusters.repair_kubeconfig(kind_bin, name, kind.kubeconfig_path.resolve())
+    else:
+        image = f" from {option.kind_image}" if option.kind_image else ""
+        with timed_step(config, f"creating kind cluster {name!r}{image}", steps):
+            _create(config, option)
     for image in images:
         if image not in missing:
-            with setup_step(request.config, f"loading image {image} into {kind.name!r}"):
-                clusters.load_image(kind_bin, kind.name, image)
-    return ClusterInfo(
-        kubeconfig=Path(kind.kubeconfig_path).resolve(),
+            with timed_step(config, f"loading image {image} into {name!r}", steps):
+                clusters.load_image(kind_bin, name, image)
+    made = "created by this run" if not found else "found, reused as asked, kept"
+    info = ClusterInfo(
+        kubeconfig=kind.kubeconfig_path.resolve(),
         server="",
         server_version="",
         kind_version=clusters.kind_version(kind_bin),
         node_image=option.kind_image or "kind's default",
-        created_by=f"kind cluster {kind.name!r} (pytest-kind)",
+        created_by=f"kind cluster {name!r} ({made})",
     )
+    return info, not found
+
+
+def _create(config: pytest.Config, option: Any) -> None:
+    try:
+        create_cluster(option)
+    except subprocess.CalledProcessError as error:
+        reason = _last_captured_error_line(config) or f"exit {error.returncode}"
+        raise ClusterUnavailable(
+            f"kind could not create cluster {option.cluster_name!r}: {reason}"
+        ) from None
+
+
+@contextmanager
+def timed_step(config: pytest.Config, what: str, steps: list[SetupStep]) -> Iterator[None]:
+    """A step of the run's set-up: said on the terminal, and its seconds kept for the report."""
+    started = time.monotonic()
+    with setup_step(config, what):
+        yield
+    steps.append(SetupStep(what, round(time.monotonic() - started, 1)))
 
 
 def images_to_load(settings: Settings) -> list[str]:

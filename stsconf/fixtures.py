@@ -3,8 +3,9 @@ and waited for at the end of the session), the StatefulSet under test, and the p
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import pytest
 
@@ -12,16 +13,21 @@ from stsconf.access.namespaces import create_fresh_namespace, delete_namespace, 
 from stsconf.access.pull_secret import create_pull_secret
 from stsconf.cluster_fixture import Cluster
 from stsconf.observe.probe import Probe
+from stsconf.run_plugin import charge_run_setup, cluster_share
 from stsconf.settings import Settings
 from stsconf.workload.statefulset import StatefulSetUnderTest
 
 
 @pytest.fixture(scope="session")
-def namespace_sweeper(cluster: Cluster, settings: Settings) -> Iterator[set[str]]:
+def namespace_sweeper(
+    request: pytest.FixtureRequest, cluster: Cluster, settings: Settings
+) -> Iterator[set[str]]:
     """Namespaces deleted during the session; at its end, wait until they are really gone."""
     deleted: set[str] = set()
     yield deleted
+    started = time.monotonic()
     wait_until_gone(cluster.kube, deleted, settings.timeouts.cleanup)
+    charge_run_setup(request.config, time.monotonic() - started)
 
 
 @pytest.fixture(scope="module")
@@ -53,18 +59,34 @@ def own_namespace(
         yield name
 
 
+@pytest.fixture
+def cluster_to_itself(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With workers, the test has the cluster to itself while it runs (it restarts nodes):
+    it waits until no other test holds a namespace, and none starts until it ends. Ask for it
+    after the fixtures that may skip the test, and mark the module `alone` so that its tests
+    share one worker."""
+    share = cluster_share(request.config)
+    if share is None:
+        yield
+        return
+    with share.alone():
+        yield
+
+
 @contextmanager
 def fresh_test_namespace(
     cluster: Cluster, settings: Settings, sweeper: set[str], node: pytest.Item | pytest.Module
 ) -> Iterator[str]:
     """A namespace named after `node`, where failure diagnostics of its tests look; deleted
     afterwards (with its claims) unless --keep-namespaces."""
-    name = create_fresh_namespace(cluster.kube, node.nodeid)
-    cluster.namespaces[node.nodeid] = name
-    yield name
-    if not settings.keep_namespaces:
-        delete_namespace(cluster.kube, name)
-        sweeper.add(name)
+    share = cluster_share(node.config)
+    with share.shared() if share else nullcontext():  # no test has it alone meanwhile
+        name = create_fresh_namespace(cluster.kube, node.nodeid)
+        cluster.namespaces[node.nodeid] = name
+        yield name
+        if not settings.keep_namespaces:
+            delete_namespace(cluster.kube, name)
+            sweeper.add(name)
 
 
 @pytest.fixture(scope="module")

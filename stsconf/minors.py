@@ -21,7 +21,7 @@ from stsconf.access.resources import DEFAULT_MANIFEST, MANIFESTS
 from stsconf.report.junit import Outcome
 from stsconf.report.summary import compare_markdown
 from stsconf.selftest import run_suite
-from stsconf.soak import keep_cluster
+from stsconf.suite_options import one_cluster_for_runs
 
 RUN_TIMEOUT = 3600.0
 DEFAULT_OUT = Path("reports") / "minors"
@@ -35,23 +35,30 @@ def minor_options(minor: str, suite_args: list[str]) -> list[str]:
 
 def run_minor(minor: str, out: Path, suite_args: list[str]) -> dict[str, dict[str, Outcome]]:
     results = {}
-    names = list(MANIFESTS_TESTED)
-    for name, manifest in MANIFESTS_TESTED.items():
-        began = time.monotonic()
-        options = minor_options(minor, suite_args)
-        options += keep_cluster(options, last=name == names[-1])
-        run = run_suite(manifest, out / minor / name, options, RUN_TIMEOUT)
-        print(
-            f"[minors] Kubernetes {minor}, {name}: exit {run.returncode}, "
-            f"{len(run.with_result('passed'))} passed, {len(run.with_result('skipped'))} "
-            f"skipped, failed: {sorted(run.failed()) or 'none'}, "
-            f"{time.monotonic() - began:.0f}s",
-            flush=True,
-        )
-        if not run.outcomes:
-            print(run.output[-3000:], flush=True)
-        results[f"{minor} {name}"] = run.outcomes
+    options = minor_options(minor, suite_args)
+    with one_cluster_for_runs(options) as shared:
+        for name, manifest in MANIFESTS_TESTED.items():
+            results[f"{minor} {name}"] = run_manifest(
+                minor, name, manifest, out, [*options, *shared]
+            )
     return results
+
+
+def run_manifest(
+    minor: str, name: str, manifest: Path, out: Path, options: list[str]
+) -> dict[str, Outcome]:
+    began = time.monotonic()
+    run = run_suite(manifest, out / minor / name, options, RUN_TIMEOUT)
+    print(
+        f"[minors] Kubernetes {minor}, {name}: exit {run.returncode}, "
+        f"{len(run.with_result('passed'))} passed, {len(run.with_result('skipped'))} "
+        f"skipped, failed: {sorted(run.failed()) or 'none'}, "
+        f"{time.monotonic() - began:.0f}s",
+        flush=True,
+    )
+    if not run.outcomes:
+        print(run.output[-3000:], flush=True)
+    return run.outcomes
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -37,12 +36,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from stsconf.access.airgap import DEFAULT_AIRGAP_FILE, load_airgap
 from stsconf.access.controller_swap import ControlPlane, kind_clusters
 from stsconf.checks.mutants import Judgement, judge
 from stsconf.model.mutants import BY_NAME, Check, Mutant, UnknownMutant, select
 from stsconf.report.mutants import Baseline, MutantRow, html_page, markdown
 from stsconf.selftest import CONFORMANCE, REPO, SuiteRun, run_suite
+from stsconf.suite_options import kind_binary, option_value
 
 SELFTEST_MANIFESTS = REPO / "tests" / "selftest" / "manifests"
 MUTANT_TESTS = REPO / "tests" / "mutants"
@@ -208,28 +207,6 @@ def split_arguments(argv: Sequence[str]) -> tuple[list[str], list[str]]:
             return names, list(argv[index:])
         names.append(arg)
     return names, []
-
-
-def option_value(options: Sequence[str], name: str) -> str | None:
-    """The value of `--name VALUE` or `--name=VALUE` among pytest options."""
-    for index, arg in enumerate(options):
-        if arg == name and index + 1 < len(options):
-            return options[index + 1]
-        if arg.startswith(name + "="):
-            return arg.split("=", 1)[1]
-    return None
-
-
-def kind_binary(options: Sequence[str]) -> Path | None:
-    """The kind binary the run will use: --kind-bin, the air-gapped build's, or PATH's."""
-    given = option_value(options, "--kind-bin")
-    if given:
-        return Path(given)
-    if "--airgap" in options:
-        path = Path(option_value(options, "--airgap-file") or DEFAULT_AIRGAP_FILE)
-        return load_airgap(path, option_value(options, "--kubernetes")).kind_bin
-    found = shutil.which("kind")
-    return Path(found) if found else None
 
 
 def cluster_options(options: list[str]) -> tuple[list[str], str]:

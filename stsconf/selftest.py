@@ -117,6 +117,7 @@ def suite_command(
         f"--junitxml={out_dir / 'junit.xml'}",
         f"--html={out_dir / 'report.html'}",
         "-p", "no:cacheprovider",
+        "-n", "0",  # the self-tests start several runs at once: each runs serially
         *(skip_lifecycle if target == CONFORMANCE else []),
         "-q",
         *extra,

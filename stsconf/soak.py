@@ -6,7 +6,8 @@ Each run is the suite's own command line (stsconf.selftest.run_suite: every prop
 lifecycle and the disruption tests, which have budgets and nodes of their own, unless `-k`
 after `--` says otherwise; the default manifest unless `--manifest`); its JUnit file says how
 each test went. Without --existing-kubeconfig the first run creates the suite's kind cluster,
-the next ones reuse it (--keep-cluster), and the last one deletes it.
+the next ones reuse it (--reuse-cluster --keep-cluster), and the soak deletes it at the end
+(stsconf.suite_options.one_cluster_for_runs).
 Every run's report and JUnit file stay in --out (reports/soak/N/), so a failure can be read.
 Zero flaky failures is the bar: a failure here is a race or a tight timeout to fix, never
 an assertion to retry.
@@ -24,6 +25,7 @@ from pathlib import Path
 from stsconf.access.resources import DEFAULT_MANIFEST
 from stsconf.report.junit import Outcome
 from stsconf.selftest import run_suite
+from stsconf.suite_options import one_cluster_for_runs
 
 RUN_TIMEOUT = 3600.0  # seconds for one run of the suite
 DEFAULT_OUT = Path("reports") / "soak"
@@ -47,12 +49,6 @@ def failures_per_property(runs: Iterable[Mapping[str, Outcome]]) -> Counter[str]
     return counts
 
 
-def keep_cluster(suite_args: list[str], last: bool) -> list[str]:
-    """--keep-cluster for every run but the last, when the runs create their own cluster."""
-    own_cluster = not any(a.startswith("--existing-kubeconfig") for a in suite_args)
-    return ["--keep-cluster"] if own_cluster and not last else []
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m stsconf.soak",
@@ -70,17 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     suite_args = argv[split + 1 :]
     results = []
     started = time.monotonic()
-    for number in range(1, args.runs + 1):
-        began = time.monotonic()
-        options = [*suite_args, *keep_cluster(suite_args, last=number == args.runs)]
-        run = run_suite(DEFAULT_MANIFEST, args.out / str(number), options, RUN_TIMEOUT)
-        passed = len(run.with_result("passed"))
-        print(
-            f"[soak] run {number}/{args.runs}: exit {run.returncode}, {passed} passed, "
-            f"failed: {sorted(run.failed()) or 'none'}, {time.monotonic() - began:.0f}s",
-            flush=True,
-        )
-        results.append(run.outcomes)
+    with one_cluster_for_runs(suite_args) as shared:
+        for number in range(1, args.runs + 1):
+            began = time.monotonic()
+            options = [*suite_args, *shared]
+            run = run_suite(DEFAULT_MANIFEST, args.out / str(number), options, RUN_TIMEOUT)
+            passed = len(run.with_result("passed"))
+            print(
+                f"[soak] run {number}/{args.runs}: exit {run.returncode}, {passed} passed, "
+                f"failed: {sorted(run.failed()) or 'none'}, {time.monotonic() - began:.0f}s",
+                flush=True,
+            )
+            results.append(run.outcomes)
     counts = failures_per_property(results)
     print(
         f"[soak] {args.runs} runs in {time.monotonic() - started:.0f}s; failures per "

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,18 +120,21 @@ def write_kind_config(
     return KindConfigFiles(config, hosts_dir)
 
 
-def session_cluster(option: Any) -> Iterator[Any]:
-    """pytest-kind's kind_cluster with the suite's kind config: the same KindCluster, the
-    same options (--cluster-name, --keep-cluster, --kubeconfig, --kind-image, --kind-bin,
-    --kind-kubectl-bin), --nodes and --feature-gates. An existing cluster of that name is
-    reused as it is."""
-    cluster = KindCluster(
+def kind_cluster_of(option: Any) -> KindCluster:
+    """pytest-kind's KindCluster for the options --cluster-name, --kubeconfig, --kind-image,
+    --kind-bin and --kind-kubectl-bin."""
+    return KindCluster(
         option.cluster_name,
         Path(option.kubeconfig) if option.kubeconfig else None,
         image=option.kind_image,
         kind_path=Path(option.kind_bin) if option.kind_bin else None,
         kubectl_path=Path(option.kind_kubectl_bin) if option.kind_kubectl_bin else None,
     )
+
+
+def create_cluster(option: Any) -> KindCluster:
+    """Create the kind cluster with the suite's kind config: --nodes and --feature-gates."""
+    cluster = kind_cluster_of(option)
     gates = merged_gates(getattr(option, "feature_gates", []))
     files = write_kind_config(cluster.path, getattr(option, "nodes", 1), gates)
     try:
@@ -140,10 +142,14 @@ def session_cluster(option: Any) -> Iterator[Any]:
     except BaseException:
         files.remove()
         raise
-    yield cluster
-    if not option.keep_cluster:
-        cluster.delete()
-        files.remove()
+    return cluster
+
+
+def delete_cluster(option: Any) -> None:
+    """Delete the kind cluster and the kind config written for it."""
+    cluster = kind_cluster_of(option)
+    cluster.delete()
+    KindConfigFiles(cluster.path / CONFIG_FILE, cluster.path / HOSTS_DIR).remove()
 
 
 def nodes_without_registry_hosts(kind_bin: Path, cluster_name: str) -> list[str]:

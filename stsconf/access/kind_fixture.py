@@ -1,4 +1,4 @@
-"""pytest-kind's `kind_cluster` fixture, overridden with the suite's kind config.
+"""pytest-kind's `kind_cluster` fixture, overridden: the run's own kind cluster.
 
 stsconf.settings registers this module in its pytest_configure, after every plugin pytest loaded
 from entry points, so this fixture wins over pytest-kind-ng's whichever of the two pytest11
@@ -8,28 +8,23 @@ plugins was loaded first (entry point order is that of the installed distributio
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from stsconf.access.kind_config import session_cluster
-from stsconf.access.setup_progress import setup_step
+from stsconf.access.kind_config import kind_cluster_of
 
 NAME = "stsconf.access.kind_fixture"
 
 
 @pytest.fixture(scope="session")
-def kind_cluster(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """pytest-kind's fixture of this name, overridden: the same KindCluster and options, and
-    the suite's kind config (containerd reaches the registry tests' registry)."""
-    option = request.config.option
-    image = f" from {option.kind_image}" if option.kind_image else ""
-    with setup_step(request.config, f"kind cluster {option.cluster_name!r}{image}"):
-        clusters = session_cluster(option)
-        cluster = next(clusters)
-    yield cluster
-    next(clusters, None)  # deletes it unless --keep-cluster
+def kind_cluster(request: pytest.FixtureRequest, cluster: Any) -> Any:
+    """pytest-kind's fixture of this name, overridden: the KindCluster of the run's cluster
+    (got once for all workers by the `cluster` fixture, deleted by the run that created it),
+    not a second cluster of pytest-kind's making."""
+    if request.config.option.existing_kubeconfig is not None:
+        pytest.skip("kind_cluster: this run tests an existing cluster (--existing-kubeconfig)")
+    return kind_cluster_of(request.config.option)
 
 
 def register(config: pytest.Config) -> None:

@@ -24,12 +24,13 @@ def finished_line(what: str, seconds: float, ok: bool = True) -> str:
 def write_line(config: pytest.Config, text: str) -> None:
     """One line on the terminal now, past pytest's output capture."""
     reporter = config.pluginmanager.getplugin("terminalreporter")
-    if reporter is None:
-        print(text, file=sys.stderr, flush=True)
-        return
     capture = config.pluginmanager.getplugin("capturemanager")
+    worker = getattr(config, "workerinput", {}).get("workerid")
     with capture.global_and_fixture_disabled() if capture else nullcontext():
-        reporter.write_line(text)
+        if worker or reporter is None:  # an xdist worker's stderr is the run's terminal
+            print(f"{text} ({worker})" if worker else text, file=sys.stderr, flush=True)
+        else:
+            reporter.write_line(text)
 
 
 @contextmanager

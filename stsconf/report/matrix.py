@@ -215,6 +215,7 @@ class RunResults:
 
     by_nodeid: dict[str, CheckedTest] = field(default_factory=dict)
     forms: dict[str, str] = field(default_factory=dict)  # node id -> the form it asserted
+    seconds: dict[str, float] = field(default_factory=dict)  # node id -> its own duration
 
     def record(self, test: CheckedTest, when: str, outcome: str, detail: str) -> None:
         known = self.by_nodeid.get(test.nodeid)
@@ -234,6 +235,10 @@ class RunResults:
     def in_group(self, group: str) -> list[CheckedTest]:
         return [t for t in self.by_nodeid.values() if t.group == group]
 
+    def seconds_of(self, group: str, name: str) -> float:
+        """The own durations of the tests of that name (all cases of a parametrised one)."""
+        return sum(self.seconds.get(t.nodeid, 0.0) for t in self.in_group(group) if t.name == name)
+
 
 def checked_test(item: pytest.Item) -> CheckedTest:
     """What the matrix needs to know about a test item, before any outcome."""
@@ -250,17 +255,25 @@ def checked_test(item: pytest.Item) -> CheckedTest:
     )
 
 
+def failure_detail(report: pytest.TestReport, error: BaseException | None) -> str:
+    """Why the phase failed or was skipped, in a line or two; empty when it passed."""
+    if error is None:
+        return ""
+    return str(error) if report.skipped else failure_summary(error)
+
+
 def record_report(
-    results: RunResults, item: pytest.Item, report: pytest.TestReport, error: BaseException | None
+    results: RunResults, test: CheckedTest, report: pytest.TestReport, detail: str, setup: float
 ) -> None:
-    """Add one phase's report (setup, call or teardown) of `item` to the run's results."""
-    detail = ""
-    if error is not None:
-        detail = str(error) if report.skipped else failure_summary(error)
-    results.record(checked_test(item), report.when, report.outcome, detail)
+    """Add one phase's report (setup, call or teardown) of `test` to the run's results;
+    `setup`: the seconds of it that were the whole run's set-up (the cluster), not the test's."""
+    results.record(test, report.when, report.outcome, detail)
+    results.seconds[test.nodeid] = results.seconds.get(test.nodeid, 0.0) + max(
+        0.0, report.duration - setup
+    )
     form = dict(report.user_properties).get(FORM_PROPERTY)
     if form:
-        results.forms[item.nodeid] = str(form)
+        results.forms[test.nodeid] = str(form)
 
 
 @dataclass(frozen=True)
@@ -269,6 +282,7 @@ class MatrixRow:
     sentence: str
     test: CheckedTest | None  # None: the test did not run
     form: str = ""  # the form of the guarantee the test asserted, when it says
+    seconds: float = 0.0  # its tests' own durations (set-up of the whole run not counted)
 
 
 def matrix_rows(results: RunResults) -> list[MatrixRow]:
@@ -277,14 +291,17 @@ def matrix_rows(results: RunResults) -> list[MatrixRow]:
     for g in GUARANTEES:
         test = results.conformance_test(f"test_{g.property_id}")
         form = results.forms.get(test.nodeid, "") if test else ""
-        rows.append(MatrixRow(g.property_id, g.sentence, test, form))
+        seconds = results.seconds_of(CONFORMANCE_GROUP, f"test_{g.property_id}")
+        rows.append(MatrixRow(g.property_id, g.sentence, test, form, seconds))
     return rows
 
 
 def cluster_rows(results: RunResults) -> list[MatrixRow]:
     """The checks of the cluster itself that ran, each described by its docstring."""
     return [
-        MatrixRow(t.name.removeprefix("test_"), t.sentence, t)
+        MatrixRow(
+            t.name.removeprefix("test_"), t.sentence, t, "", results.seconds.get(t.nodeid, 0.0)
+        )
         for t in results.in_group(CLUSTER_GROUP)
     ]
 
@@ -302,7 +319,10 @@ def matrix_html(results: RunResults) -> str:
     guarantees, checks = matrix_rows(results), cluster_rows(results)
     if all(row.test is None for row in guarantees) and not checks:
         return ""
-    head = "<tr><th>property</th><th>the guarantee</th><th>test</th><th>outcome</th></tr>"
+    head = (
+        "<tr><th>property</th><th>the guarantee</th><th>test</th><th>seconds</th>"
+        "<th>outcome</th></tr>"
+    )
     body = _group_row("What a StatefulSet promises", guarantees) + "".join(map(_row, guarantees))
     if checks:
         body += _group_row("The cluster itself (checked first)", checks)
@@ -333,16 +353,20 @@ def _group_row(title: str, rows: Sequence[MatrixRow]) -> str:
     counts = ", ".join(
         count_text(outcome, n) for outcome, n in sorted(outcome_counts(rows).items())
     )
-    return f'<tr class="group"><th colspan="4">{html.escape(title)} ({counts})</th></tr>'
+    return f'<tr class="group"><th colspan="5">{html.escape(title)} ({counts})</th></tr>'
 
 
 def _row(row: MatrixRow) -> str:
     return (
         f"<tr><td><code>{html.escape(row.property_id)}</code>{_form_html(row.form)}</td>"
         f"<td>{sentence_html(row.sentence)}</td>"
-        f"<td>{_test_cell(row.test)}</td>"
+        f"<td>{_test_cell(row.test)}</td>{_seconds_cell(row)}"
         f"{_outcome_cell(row.test)}</tr>"
     )
+
+
+def _seconds_cell(row: MatrixRow) -> str:
+    return f'<td class="seconds">{row.seconds:.1f}</td>' if row.test else "<td></td>"
 
 
 def _form_html(form: str) -> str:
@@ -353,7 +377,7 @@ def _check_row(row: MatrixRow) -> str:
     """A cluster check: its test's name already says what the property id would."""
     return (
         f'<tr><td colspan="2">{sentence_html(row.sentence)}</td>'
-        f"<td>{_test_cell(row.test)}</td>"
+        f"<td>{_test_cell(row.test)}</td>{_seconds_cell(row)}"
         f"{_outcome_cell(row.test)}</tr>"
     )
 

@@ -37,7 +37,7 @@ from stsconf.workload import disruption
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 from stsconf.workload.variants import with_statefulset
 
-pytestmark = pytest.mark.conformance
+pytestmark = [pytest.mark.conformance, pytest.mark.alone]  # it restarts nodes
 
 EVICTION_AFTER = 2  # seconds the pods tolerate an unreachable or not-ready node
 NO_SECOND_POD_WINDOW = (
@@ -141,8 +141,8 @@ def started_again(names: list[str], before: dict[str, str]) -> Callable[[wait.Ob
 
 
 def test_node_restart_keeps_pods(
-    cluster: Cluster, own_namespace: str, settings: Settings, nodes: Nodes,
-    observe: Observations,
+    cluster: Cluster, nodes: Nodes, own_namespace: str, cluster_to_itself: None,
+    settings: Settings, observe: Observations,
 ) -> None:  # fmt: skip
     """After the node that runs the pods restarts, every pod comes back with its name,
     hostname, DNS record, claim and data, and the ordering rules hold while they return.
@@ -223,8 +223,8 @@ def returned_pod(
 
 
 def test_at_most_one_per_identity(
-    cluster: Cluster, own_namespace: str, settings: Settings, nodes: Nodes,
-    observe: Observations,
+    cluster: Cluster, nodes: Nodes, own_namespace: str, cluster_to_itself: None,
+    settings: Settings, observe: Observations,
 ) -> None:  # fmt: skip
     """While the node of a pod stops answering, no second pod of its name exists anywhere
     until the old one is confirmed gone; after a force delete the controller creates it.
@@ -297,8 +297,8 @@ def another_pod_named(name: str, uid: str) -> Callable[[wait.Objects], bool]:
 
 
 def test_replacement_follows_its_volume(
-    cluster: Cluster, own_namespace: str, settings: Settings, nodes: Nodes,
-    observe: Observations,
+    cluster: Cluster, nodes: Nodes, own_namespace: str, cluster_to_itself: None,
+    settings: Settings, observe: Observations,
 ) -> None:  # fmt: skip
     """On several nodes, a deleted pod's replacement is scheduled where its volume can be
     used (the node affinity of a local volume), and keeps its data."""

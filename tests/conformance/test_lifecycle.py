@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase
+from hypothesis import HealthCheck, Phase, seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
@@ -27,7 +27,8 @@ from stsconf.workload.lifecycle import Lifecycle, LifecycleViolation, step_rows
 from stsconf.workload.statefulset import StatefulSetUnderTest
 from stsconf.workload.variants import with_spec
 
-pytestmark = pytest.mark.conformance
+# each state machine has its sequences to itself: the module's probe pod only saves time
+pytestmark = [pytest.mark.conformance, pytest.mark.spread]
 
 MAX_REPLICAS = 3
 INITIAL_REPLICAS = 1  # each sequence starts small: every pod it starts costs seconds
@@ -36,6 +37,7 @@ SEQUENCES_PROPERTY = "lifecycle_sequences"
 
 def test_lifecycle(
     request: pytest.FixtureRequest,
+    lifecycle_machine: int,
     cluster: Cluster,
     settings: Settings,
     probe: Probe,
@@ -66,7 +68,7 @@ def test_lifecycle(
         if not settings.keep_namespaces:
             delete_namespace(cluster.kube, run.web.namespace)
 
-    machine = lifecycle_machine(new_run, end_run, options)
+    machine = seeded_machine(new_run, end_run, options, lifecycle_machine)
     failure = None
     try:
         run_state_machine_as_test(machine, settings=hypothesis_budget(options, request.config))
@@ -79,7 +81,20 @@ def test_lifecycle(
         raise failure
 
 
-def lifecycle_machine(
+def seeded_machine(
+    new_run: Callable[[], Lifecycle],
+    end_run: Callable[[Lifecycle], None],
+    options: LifecycleOptions,
+    number: int,
+) -> type[RuleBasedStateMachine]:
+    """State machine `number` of the split budget: with --hypothesis-seed, seeded with its
+    own seed derived from it (the same seed would draw the same sequences on every machine)."""
+    machine = state_machine(new_run, end_run, options)
+    machine_seed = options.machine_seed(number)
+    return machine if machine_seed is None else seed(machine_seed)(machine)
+
+
+def state_machine(
     new_run: Callable[[], Lifecycle],
     end_run: Callable[[Lifecycle], None],
     options: LifecycleOptions,
@@ -144,7 +159,7 @@ def hypothesis_budget(options: LifecycleOptions, config: pytest.Config) -> hypot
     the "ci" profile, loaded wherever a CI variable is set, would ignore --hypothesis-seed."""
     return hypothesis_settings(
         derandomize=False,
-        max_examples=options.examples,
+        max_examples=options.examples_per_machine,
         stateful_step_count=options.steps,
         deadline=None,
         suppress_health_check=list(HealthCheck),

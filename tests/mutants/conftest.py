@@ -65,11 +65,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mutants: runs the suite against mutant StatefulSet controllers"
     )
     config.stash[ROWS] = []
+    serial(config)
+
+
+def serial(config: pytest.Config) -> None:
+    """No workers: a mutant test swaps the cluster's controller-manager under every test on
+    it, and runs its suites (several at once, --mutant-workers) itself."""
+    config.option.numprocesses = 0
+    config.option.dist = "no"
+    config.option.tx = []
 
 
 def chosen_mutants(config: pytest.Config) -> list[Mutant]:

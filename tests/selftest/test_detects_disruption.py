@@ -20,7 +20,7 @@ from stsconf.settings import Settings
 from tests.selftest.detection import Violation, assert_detects, suite_options
 from tests.selftest.faults import ForceDeletingAutomation
 
-pytestmark = pytest.mark.selftest
+pytestmark = [pytest.mark.selftest, pytest.mark.alone]  # it restarts nodes
 
 MANIFESTS = Path(__file__).resolve().parent / "manifests"
 DISRUPTION_TESTS = resources.CONFORMANCE / "test_disruption.py"
@@ -41,7 +41,7 @@ def workers(cluster: Cluster) -> list[str]:
 
 def test_detects_data_wiped_when_pods_start_again(
     request: pytest.FixtureRequest, cluster: Cluster, settings: Settings, workers: list[str],
-    tmp_path: Path,
+    cluster_to_itself: None, tmp_path: Path,
 ) -> None:  # fmt: skip
     """An init container that empties the volume on every start loses the data through a
     node restart and through a replacement on another node."""
@@ -62,7 +62,7 @@ def test_detects_data_wiped_when_pods_start_again(
 
 def test_detects_automation_force_deleting_pods_of_a_silent_node(
     request: pytest.FixtureRequest, cluster: Cluster, settings: Settings, workers: list[str],
-    tmp_path: Path,
+    cluster_to_itself: None, tmp_path: Path,
 ) -> None:  # fmt: skip
     """Automation that force-deletes pods stuck terminating on a node that stopped
     answering lets the controller create a second pod of the name while the first may

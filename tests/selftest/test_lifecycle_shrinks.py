@@ -20,9 +20,10 @@ from tests.selftest.detection import PlannedRun
 pytestmark = pytest.mark.selftest
 
 SEED = 3  # draws the fault within the budget below (tests/unit/test_lifecycle_draws.py)
-EXAMPLES, STEPS, FAULT = 6, 2, "delete-claim"
+EXAMPLES, STEPS, FAULT, MACHINES = 6, 2, "delete-claim", 1
 BUDGET = [f"--lifecycle-examples={EXAMPLES}", f"--lifecycle-steps={STEPS}",
-          f"--lifecycle-fault={FAULT}"]  # fmt: skip
+          f"--lifecycle-fault={FAULT}", f"--lifecycle-machines={MACHINES}"]  # fmt: skip
+LIFECYCLE_TEST = "test_lifecycle[machine-1]"
 RUNS = {
     "test_lifecycle_finds_and_shrinks_an_injected_fault": PlannedRun(
         None, (f"--hypothesis-seed={SEED}", *BUDGET), LIFECYCLE, expected_seconds=350.0
@@ -40,7 +41,7 @@ def test_lifecycle_finds_and_shrinks_an_injected_fault(
         pytest.skip("the injected fault deletes a claim: the manifest has no claim templates")
     run = suite_runs["test_lifecycle_finds_and_shrinks_an_injected_fault"].result()
     context = f"\n--- suite output ({' '.join(run.command)}) ---\n{run.output[-6000:]}"
-    outcome = run.outcomes.get("test_lifecycle")
+    outcome = run.outcomes.get(LIFECYCLE_TEST)
     assert outcome is not None, f"expected the lifecycle test to run{context}"
     assert outcome.result == "failed", f"expected it to fail; saw {outcome.result}{context}"
     observe.text("the lifecycle test's failure, as it reported it", outcome.text)
@@ -55,7 +56,7 @@ def test_lifecycle_finds_and_shrinks_an_injected_fault(
     assert "--hypothesis-seed=" in run.output, f"expected the seed to replay it{context}"
 
     report = run.report.read_text()
-    tables = report_tables(report, "test_lifecycle")
+    tables = report_tables(report, LIFECYCLE_TEST)
     by_hand = [t for t in tables if t and "by hand" in t[0]]
     assert by_hand, f"expected the steps and their kubectl commands in the report{context}"
     assert len(by_hand[-1]) == len(steps), by_hand[-1]

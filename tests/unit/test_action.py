@@ -232,9 +232,11 @@ def test_images_are_loaded_into_a_cluster_the_suite_then_reuses(runner: Runner) 
          "kindest/node:v1.36.4"],
         ["load", "docker-image", "--name", "stsconf", "my-db:ci"],
         ["load", "docker-image", "--name", "stsconf", "my-sidecar:1"],
+        ["delete", "cluster", "--name", "stsconf"],  # it created it: it deletes it
     ]  # fmt: skip
     [suite] = calls(runner, "stsconf")
     assert suite[1] == "--cluster-name", "no manifest given: the suite's default"
+    assert "--reuse-cluster" in suite, "the suite reuses only a cluster it is told to"
 
 
 def test_kind_with_another_checksum_is_not_installed(runner: Runner) -> None:

@@ -17,8 +17,8 @@ from hypothesis.stateful import run_state_machine_as_test
 from stsconf.checks.lifecycle_model import Model
 from stsconf.lifecycle_plugin import LifecycleOptions
 from stsconf.model.manifest import load_manifest
-from tests.conformance.test_lifecycle import hypothesis_budget, lifecycle_machine
-from tests.selftest.test_lifecycle_shrinks import EXAMPLES, FAULT, SEED, STEPS
+from tests.conformance.test_lifecycle import hypothesis_budget, seeded_machine
+from tests.selftest.test_lifecycle_shrinks import EXAMPLES, FAULT, MACHINES, SEED, STEPS
 
 WEB = Path(__file__).parents[2] / "manifests" / "web.yaml"
 
@@ -72,8 +72,8 @@ def ci_profile_and_seed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_the_self_tests_seed_draws_its_fault_under_the_ci_profile(
     request: pytest.FixtureRequest,
 ) -> None:
-    options = LifecycleOptions(EXAMPLES, STEPS, FAULT)
-    machine = lifecycle_machine(cast(Any, ModelOnlyRun), lambda run: None, options)
+    options = LifecycleOptions(EXAMPLES, STEPS, FAULT, machines=MACHINES, seed=SEED)
+    machine = seeded_machine(cast(Any, ModelOnlyRun), lambda run: None, options, 1)
     budget = hypothesis_budget(options, request.config)
     with pytest.raises(FaultDrawn):
         run_state_machine_as_test(machine, settings=budget)

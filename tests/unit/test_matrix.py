@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,7 @@ from stsconf.report.matrix import (
     count_text,
     matrix_html,
     matrix_rows,
+    record_report,
     sentence_html,
     short,
 )
@@ -216,3 +219,21 @@ def test_runs_compared_side_by_side_give_one_column_each() -> None:
     assert "| `ordered_startup` | ✅ passed | ❌ failed |" in table
     assert "| `pod_labels` | ⚪ not run | ⏭️ skipped |" in table
     assert table[-1] == "| all tests | 1 passed | 1 failed, 1 skipped |"
+
+
+def report(when: str, duration: float, outcome: str = PASSED) -> Any:
+    return SimpleNamespace(when=when, outcome=outcome, duration=duration, user_properties=[])
+
+
+def test_a_propertys_seconds_leave_out_the_runs_own_set_up() -> None:
+    """The cluster created in the first test's set-up is the run's, not that test's."""
+    results = RunResults()
+    first = CheckedTest("tests/x.py::test_rollback[1]", "test_rollback", "", CONFORMANCE_GROUP, "")
+    second = CheckedTest("tests/x.py::test_rollback[2]", "test_rollback", "", CONFORMANCE_GROUP, "")
+    record_report(results, first, report("setup", 52.0), "", setup=50.0)
+    record_report(results, first, report("call", 10.0), "", setup=0.0)
+    record_report(results, second, report("call", 5.0), "", setup=0.0)
+    record_report(results, second, report("teardown", 9.0), "", setup=8.5)
+    row = next(r for r in matrix_rows(results) if r.property_id == "rollback")
+    assert row.seconds == pytest.approx(2.0 + 10.0 + 5.0 + 0.5)
+    assert '<td class="seconds">17.5</td>' in matrix_html(results)

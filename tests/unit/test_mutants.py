@@ -43,12 +43,12 @@ from stsconf.model.timeline import api_datetime
 from stsconf.mutants import (
     SELFTEST_MANIFESTS,
     conformance_modules,
-    option_value,
     plan_runs,
     split_arguments,
     table_rows,
 )
 from stsconf.report.mutants import Baseline, MutantRow, html_page, markdown
+from stsconf.suite_options import option_value
 from tests.conftest import MUTANTS as MUTANT_TESTS
 from tests.conftest import named_on_the_command_line
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stsconf.report.junit import Outcome
-from stsconf.soak import failures_per_property, keep_cluster
+from stsconf.soak import failures_per_property
 
 
 def outcome(name: str, result: str) -> Outcome:
@@ -22,13 +22,3 @@ def test_failures_and_errors_count_per_property_and_passes_and_skips_do_not() ->
 def test_a_run_that_broke_off_counts_its_missing_tests() -> None:
     runs = [{"test_a": outcome("test_a", "passed")}, {}]
     assert failures_per_property(runs) == {"(no result)": 1}
-
-
-def test_runs_that_create_their_cluster_keep_it_until_the_last() -> None:
-    assert keep_cluster(["--airgap"], last=False) == ["--keep-cluster"]
-    assert keep_cluster(["--airgap"], last=True) == []
-
-
-def test_runs_on_a_given_cluster_leave_it_alone() -> None:
-    assert keep_cluster(["--existing-kubeconfig=/k"], last=False) == []
-    assert keep_cluster(["--existing-kubeconfig", "/k"], last=False) == []
