@@ -36,7 +36,7 @@ GROUPS_FILE = "groups.json"
 ALONE = "alone"  # marker and group of the tests that need the cluster to themselves
 SPREAD = "spread"  # marker: the tests share module fixtures to save time, not state
 SHARE_TIMEOUT = 3600.0  # a test waits this long at most for the cluster to itself
-FIRST = ("tests/selftest", "tests/examples", "test_lifecycle.py")  # the longest, started first
+FIRST = ("test_lifecycle.py", "test_updates.py")  # the long single tests, started first
 
 
 @dataclass(frozen=True)
@@ -161,9 +161,24 @@ def work_group(item: pytest.Item) -> str | None:
 
 
 def first_key(item: pytest.Item) -> int:
-    """The longest groups first, so that none of them starts last and sets the wall time."""
+    """The longest work first, so that none of it starts last and sets the wall time."""
     path = item.nodeid.split("::")[0]
     return next((i for i, prefix in enumerate(FIRST) if prefix in path), len(FIRST))
+
+
+def scheduled_order(items: list[pytest.Item], groups: dict[str, str]) -> list[pytest.Item]:
+    """Groups first, the bigger before the smaller (each runs in sequence on one worker, so
+    a group started late ends late), then single tests, those of the long modules first; file
+    order within each."""
+    sizes: dict[str, int] = {}
+    for group in groups.values():
+        sizes[group] = sizes.get(group, 0) + 1
+
+    def key(item: pytest.Item) -> tuple[int, int]:
+        group = groups.get(item.nodeid)
+        return (-sizes[group], 0) if group else (0, first_key(item))
+
+    return sorted(items, key=key)
 
 
 @pytest.hookimpl(trylast=True)
@@ -171,8 +186,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run = run_context(config)
     if is_controller(config) or run.workers == 0:
         return
-    items.sort(key=first_key)
     groups = {item.nodeid: group for item in items if (group := work_group(item))}
+    items[:] = scheduled_order(items, groups)
     staged = run.path / f"{GROUPS_FILE}.{os.getpid()}"
     staged.write_text(json.dumps(groups))
     staged.replace(run.path / GROUPS_FILE)  # every worker writes the same: last one wins
@@ -186,6 +201,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadScopeScheduling
 
     run_dir = run_context(config).path
+    config.option.loadscopereorder = False  # the workers' collection is in the order wanted
 
     class GroupScheduling(LoadScopeScheduling):
         """xdist's scope scheduling, a scope being a work group (or else the test alone)."""

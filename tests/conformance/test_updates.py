@@ -38,7 +38,6 @@ from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import Problem, expect, expect_none
 from stsconf.model.policies import PARALLEL, DeclaredPolicies
 from stsconf.model.timeline import Timeline, pod_state_from_object
-from stsconf.report.matrix import FORM_PROPERTY
 from stsconf.report.observations import Observations
 from stsconf.settings import Settings
 from stsconf.workload import updates
@@ -47,7 +46,9 @@ from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 from stsconf.workload.updates import Status
 from stsconf.workload.variants import with_spec, without_claims
 
-pytestmark = pytest.mark.conformance
+# each test changes the set from whatever revision it finds: workers may split the module,
+# each deploying the set for the tests it runs
+pytestmark = [pytest.mark.conformance, pytest.mark.spread]
 
 QUIET_SECONDS = 4.0  # how long nothing may happen where nothing should (the controller acts in ms)
 MAX_UNAVAILABLE = 2  # on a copy of the set with more replicas than that (3)
@@ -56,12 +57,10 @@ DEFAULT_REVISION_HISTORY_LIMIT = 10  # what the API server sets when a StatefulS
 
 
 @pytest.fixture(autouse=True)
-def declared_strategy(
-    web: StatefulSetUnderTest, record_property: Callable[[str, object], None]
-) -> None:
+def declared_strategy(web: StatefulSetUnderTest, record_form: Callable[[str], None]) -> None:
     """The property matrix shows, under each update property, what the manifest declares."""
     declared = web.manifest.policies.describe_update_strategy()
-    record_property(FORM_PROPERTY, f"the manifest declares {declared}")
+    record_form(f"the manifest declares {declared}")
 
 
 def test_rolling_update_order(web: StatefulSetUnderTest, observe: Observations) -> None:
