@@ -8,6 +8,8 @@ after `--` says otherwise; the default manifest unless `--manifest`); its JUnit 
 each test went. Without --existing-kubeconfig the first run creates the suite's kind cluster,
 the next ones reuse it (--reuse-cluster --keep-cluster), and the soak deletes it at the end
 (stsconf.suite_options.one_cluster_for_runs).
+Each run spreads its tests over the suite's default workers (-n auto), as `./run suite`
+does; `-n 0` after `--` soaks them in one process.
 Every run's report and JUnit file stay in --out (reports/soak/N/), so a failure can be read.
 Zero flaky failures is the bar: a failure here is a race or a tight timeout to fix, never
 an assertion to retry.
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     with one_cluster_for_runs(suite_args) as shared:
         for number in range(1, args.runs + 1):
             began = time.monotonic()
-            options = [*suite_args, *shared]
+            options = ["-n", "auto", *suite_args, *shared]  # workers, as the suite's default
             run = run_suite(DEFAULT_MANIFEST, args.out / str(number), options, RUN_TIMEOUT)
             passed = len(run.with_result("passed"))
             print(
