@@ -126,6 +126,19 @@ def cluster_share(config: pytest.Config) -> ClusterShare | None:
     return config.stash[SHARE]
 
 
+SUITE_RUNS_SERIAL, SUITE_RUNS_WITH_WORKERS = 6, 2
+
+
+def suite_runs_at_once(config: pytest.Config) -> int:
+    """How many suite runs a self-test or example package starts at once (--selftest-workers):
+    with workers, the packages go on side by side, so each starts fewer (12 runs at once and
+    the workers' own tests overloaded 2 cores: a 900 s run of the Redis example timed out)."""
+    given: int | None = config.getoption("selftest_workers")
+    if given is not None:
+        return given
+    return SUITE_RUNS_WITH_WORKERS if run_context(config).workers else SUITE_RUNS_SERIAL
+
+
 def charge_run_setup(config: pytest.Config, seconds: float) -> None:
     """Set-up of the whole run that happened inside a test's phase: taken off its duration."""
     config.stash[PENDING_SETUP] = config.stash.get(PENDING_SETUP, 0.0) + seconds

@@ -140,8 +140,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--selftest-workers",
         type=positive(int),
-        default=6,
-        help="self-tests: how many broken-manifest runs go on at once (default %(default)s)",
+        default=None,
+        help="self-tests and examples: how many suite runs each starts at once (default 6; "
+        "with workers (-n), 2 each: the workers already run several packages at once)",
     )
     group.addoption(
         "--dns-timeout",

@@ -24,6 +24,7 @@ import yaml
 from stsconf.cluster_fixture import Cluster
 from stsconf.model.manifest import PROBE_WRITE, ManifestError, default_image, load_manifest
 from stsconf.report.observations import Observations
+from stsconf.run_plugin import suite_runs_at_once
 from stsconf.selftest import (
     CORE_PROPERTIES,
     DATA_LOSS_PROPERTIES,
@@ -159,7 +160,7 @@ def redis_runs(
         f"--image={image}",  # the example's image, not the suite's (the later option wins)
     ]
     selected = [item.name for item in request.session.items if item.name in VARIANTS]
-    workers = max(1, request.config.getoption("selftest_workers"))
+    workers = suite_runs_at_once(request.config)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {}
         for name in selected:

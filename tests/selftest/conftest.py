@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 
 from stsconf.cluster_fixture import Cluster
+from stsconf.run_plugin import suite_runs_at_once
 from stsconf.selftest import SuiteRun, run_suite
 from stsconf.settings import Settings
 from tests.selftest.detection import suite_options
@@ -36,7 +37,7 @@ def suite_runs(
     }
     extra = suite_options(request, cluster, settings)
     longest_first = sorted(planned.items(), key=lambda entry: -entry[1].expected_seconds)
-    workers = max(1, request.config.getoption("selftest_workers"))
+    workers = suite_runs_at_once(request.config)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         yield {
             name: pool.submit(
