@@ -155,20 +155,22 @@ def take_run_setup(config: pytest.Config) -> float:
 
 def work_group(item: pytest.Item) -> str | None:
     """Tests that share a fixture wider than a test (a module's StatefulSet, the self-tests'
-    pool) run on one worker, unless marked `spread`; the tests needing the cluster alone, on
-    one worker too."""
+    pool, the registry tests' registry) run on one worker, unless marked `spread`; the tests
+    needing the cluster alone, on one worker too. (The suite's own session fixtures, such as
+    the cluster, are shared by every worker through the run directory instead.)"""
     if item.get_closest_marker(ALONE):
         return ALONE
     if item.get_closest_marker(SPREAD):
         return None
-    scopes = {
-        fixturedef.scope
-        for fixturedefs in item._fixtureinfo.name2fixturedefs.values()  # type: ignore[attr-defined]
-        for fixturedef in fixturedefs
-    }
-    if "package" in scopes:
-        return str(Path(item.nodeid.split("::")[0]).parent)
-    if "module" in scopes:
+    fixturedefs = [
+        fixturedef
+        for defs in item._fixtureinfo.name2fixturedefs.values()  # type: ignore[attr-defined]
+        for fixturedef in defs
+    ]
+    directories = [f.baseid for f in fixturedefs if f.scope in ("session", "package") and f.baseid]
+    if directories:
+        return min(directories, key=len)  # the widest conftest's directory
+    if any(f.scope == "module" for f in fixturedefs):
         return item.nodeid.split("::")[0]
     return None
 

@@ -16,7 +16,7 @@ RECORD = """
 import os, pathlib, pytest
 
 def record(request):
-    out = pathlib.Path(__file__).parent / "placed"
+    out = pathlib.Path(request.config.rootpath) / "placed"
     out.mkdir(exist_ok=True)
     name = request.node.nodeid.replace("/", "_").replace(":", "_")
     (out / name).write_text(os.environ.get("PYTEST_XDIST_WORKER", "serial"))
@@ -35,6 +35,22 @@ SINGLE = RECORD + """
 def test_single(request, n):
     record(request)
 """
+SESSION_CONFTEST = """
+import pytest
+
+@pytest.fixture(scope="session")
+def registry():
+    return "one registry for the package, not one per worker"
+"""
+REGISTRY = RECORD + """
+@pytest.mark.parametrize("n", range(2))
+def test_registry_a(request, registry, n):
+    record(request)
+
+@pytest.mark.parametrize("n", range(2))
+def test_registry_b(request, registry, n):
+    record(request)
+"""
 ALONE = RECORD + """
 pytestmark = pytest.mark.alone
 
@@ -45,8 +61,11 @@ def test_alone(request, n):
 
 
 def run_with_workers(tmp_path: Path, workers: str) -> dict[str, str]:
+    (tmp_path / "pkg").mkdir()
     for name, text in [("conftest.py", CONFTEST), ("test_shared.py", SHARED),
-                       ("test_single.py", SINGLE), ("test_alone.py", ALONE)]:  # fmt: skip
+                       ("test_single.py", SINGLE), ("test_alone.py", ALONE),
+                       ("pkg/conftest.py", SESSION_CONFTEST),
+                       ("pkg/test_registry.py", REGISTRY)]:  # fmt: skip
         (tmp_path / name).write_text(text)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", str(tmp_path), "-c", "/dev/null", "--rootdir",
@@ -69,13 +88,14 @@ def workers_of(placed: dict[str, str], module: str) -> set[str]:
 
 def test_tests_sharing_a_module_fixture_run_on_one_worker(tmp_path: Path) -> None:
     placed = run_with_workers(tmp_path, "3")
-    assert len(placed) == 15
+    assert len(placed) == 19
     assert len(workers_of(placed, "test_shared.py")) == 1, placed
     assert len(workers_of(placed, "test_alone.py")) == 1, placed
+    assert len(workers_of(placed, "pkg_test_registry.py")) == 1, placed  # a conftest's session
     assert len(set(placed.values())) > 1, f"expected the tests spread over workers: {placed}"
 
 
 def test_without_workers_every_test_runs_in_the_one_process(tmp_path: Path) -> None:
     placed = run_with_workers(tmp_path, "0")
     assert set(placed.values()) == {"serial"}
-    assert len(placed) == 15
+    assert len(placed) == 19
