@@ -89,17 +89,17 @@ def cluster(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Clus
 def _get_cluster(config: pytest.Config, settings: Settings) -> RunCluster:
     """The first worker's errand: the cluster, or why there is none (said once, for all)."""
     steps: list[SetupStep] = []
-    created = False
+    created: list[bool] = []  # set once this run has created the cluster: then it deletes it
     info = None
     try:
         if settings.existing_kubeconfig:
             info = _existing_cluster(settings.existing_kubeconfig)
         else:
-            info, created = _kind_cluster(config, settings, steps)
+            info = _kind_cluster(config, settings, steps, created)
         info = _with_server_version(info, clusters.connect(info.kubeconfig))
     except ClusterUnavailable as error:
-        return RunCluster(info, created, tuple(steps), unavailable=f"stsconf: {error}")
-    return RunCluster(info, created, tuple(steps))
+        return RunCluster(info, bool(created), tuple(steps), unavailable=f"stsconf: {error}")
+    return RunCluster(info, bool(created), tuple(steps))
 
 
 def stop_before_testing(request: pytest.FixtureRequest, reason: str) -> NoReturn:
@@ -138,10 +138,11 @@ def _existing_cluster(kubeconfig: Path) -> ClusterInfo:
 
 
 def _kind_cluster(
-    config: pytest.Config, settings: Settings, steps: list[SetupStep]
-) -> tuple[ClusterInfo, bool]:
-    """kind's cluster of --cluster-name: created by this run, or one it found and was allowed
-    to reuse (--reuse-cluster, --keep-cluster); whether this run created it."""
+    config: pytest.Config, settings: Settings, steps: list[SetupStep], created: list[bool]
+) -> ClusterInfo:
+    """kind's cluster of --cluster-name: created by this run (then `created` says so, also
+    when a later step fails), or one it found and was allowed to reuse (--reuse-cluster,
+    --keep-cluster)."""
     problem = clusters.docker_problem()
     if problem:
         raise ClusterUnavailable(problem)
@@ -166,6 +167,7 @@ def _kind_cluster(
         image = f" from {option.kind_image}" if option.kind_image else ""
         with timed_step(config, f"creating kind cluster {name!r}{image}", steps):
             _create(config, option)
+        created.append(True)
     for image in images:
         if image not in missing:
             with timed_step(config, f"loading image {image} into {name!r}", steps):
@@ -179,7 +181,7 @@ def _kind_cluster(
         node_image=option.kind_image or "kind's default",
         created_by=f"kind cluster {name!r} ({made})",
     )
-    return info, not found
+    return info
 
 
 def _create(config: pytest.Config, option: Any) -> None:
