@@ -34,7 +34,6 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from stsconf.access.airgap import AirgapError
 from stsconf.access.namespaces import MANAGED_BY, SUITE
 from stsconf.access.rest import Kube
 from stsconf.access.watching import Recorder
+from stsconf.model.timeline import api_time
 from stsconf.report.junit import Case, read_cases
 from stsconf.report_hooks import WINDOW
 from stsconf.run_plugin import DEFAULT_WORKERS
@@ -147,11 +147,11 @@ class Scheduled:
 def scheduled(purpose: str, event: Obj) -> Scheduled | None:
     """The pod placement a `Scheduled` event tells of; None for any other event."""
     involved = event.get("involvedObject") or {}
-    stamp = event.get("eventTime") or event.get("firstTimestamp")
-    if event.get("reason") != "Scheduled" or involved.get("kind") != "Pod" or not stamp:
+    at = api_time(event.get("eventTime") or event.get("firstTimestamp"))
+    if event.get("reason") != "Scheduled" or involved.get("kind") != "Pod" or at is None:
         return None
     pod = involved.get("uid") or involved.get("name", "")
-    return Scheduled(purpose, pod, datetime.fromisoformat(stamp).timestamp())
+    return Scheduled(purpose, pod, at)
 
 
 def junit_address(nodeid: str) -> tuple[str, str]:
