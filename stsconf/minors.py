@@ -23,7 +23,7 @@ from stsconf.report.summary import compare_markdown
 from stsconf.selftest import run_suite
 from stsconf.suite_options import one_cluster_for_runs
 
-RUN_TIMEOUT = 3600.0
+SILENT_FOR = 3600.0  # a run that printed nothing this long has stopped (selftest.run_suite)
 DEFAULT_OUT = Path("reports") / "minors"
 MANIFESTS_TESTED = {"web": DEFAULT_MANIFEST, "redis": MANIFESTS / "examples" / "redis.yaml"}
 
@@ -48,7 +48,7 @@ def run_manifest(
     minor: str, name: str, manifest: Path, out: Path, options: list[str]
 ) -> dict[str, Outcome]:
     began = time.monotonic()
-    run = run_suite(manifest, out / minor / name, options, RUN_TIMEOUT)
+    run = run_suite(manifest, out / minor / name, options, SILENT_FOR)
     print(
         f"[minors] Kubernetes {minor}, {name}: exit {run.returncode}, "
         f"{len(run.with_result('passed'))} passed, {len(run.with_result('skipped'))} "

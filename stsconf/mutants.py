@@ -51,7 +51,9 @@ DEFAULT_OUT = Path("reports") / "mutants"
 # machine (at load 40 on 2 cores, claims took over 60 s to bind), short enough that a property
 # a mutant breaks by never getting somewhere fails within two minutes, not three.
 POD_TIMEOUT = 120.0
-RUN_TIMEOUT = 3600.0  # seconds for one suite run (the lifecycle test shrinks a failure)
+# a run that printed nothing this long has stopped (selftest.run_suite): one lifecycle test
+# shrinking a failure prints nothing for minutes
+SILENT_FOR = 3600.0
 # Suite runs at once (one per test module and manifest): more make their claims wait in line
 # for the one storage provisioner.
 WORKERS = 3
@@ -140,7 +142,7 @@ def run_checks(
 def _run_planned(run: PlannedRun, manifest: Path, options: Sequence[str], out: Path) -> SuiteRun:
     chosen = SELFTEST_MANIFESTS / run.manifest if run.manifest else manifest
     first, *others = run.node_ids()
-    return run_suite(chosen, out / run.label, [*others, *options], RUN_TIMEOUT, Path(first))
+    return run_suite(chosen, out / run.label, [*others, *options], SILENT_FOR, Path(first))
 
 
 # The lab: one cluster, its controller-manager swapped between runs

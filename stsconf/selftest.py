@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -49,6 +52,8 @@ DATA_LOSS_PROPERTIES = STORAGE_PROPERTIES | {"rolling_update_order"}
 # Properties a cluster may not offer, by the feature gate they need: where the gate is off
 # (MaxUnavailableStatefulSet on Kubernetes 1.34) their tests skip, naming it.
 FEATURE_GATED = {"max_unavailable": "MaxUnavailableStatefulSet"}
+# How long a run stopped for its silence may take to remove what it created.
+STOP_SECONDS = 180.0
 
 
 @dataclass(frozen=True)
@@ -125,17 +130,27 @@ def suite_command(
 
 
 def run_suite(
-    manifest: Path, out_dir: Path, extra: list[str], timeout: float, target: Path = CONFORMANCE
+    manifest: Path, out_dir: Path, extra: list[str], silent_for: float,
+    target: Path = CONFORMANCE,
 ) -> SuiteRun:
+    """Run the suite to its end, or until it has printed nothing for `silent_for` seconds.
+
+    Every wait of the suite ends at a timeout of its own, so a run always ends; how long it
+    takes grows with the machine's load (several runs at once on 2 cores). So the guard is on
+    silence, a run that stopped making progress, not on its length."""
     out_dir.mkdir(parents=True, exist_ok=True)
     command = suite_command(manifest, out_dir, extra, target)
-    try:
-        done = subprocess.run(
-            command, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
-        )
-        returncode, output = done.returncode, done.stdout + done.stderr
-    except subprocess.TimeoutExpired as error:
-        returncode, output = -1, f"suite did not finish within {timeout:.0f}s: {error.stdout!r}"
+    log = out_dir / "output.log"
+    with log.open("wb") as sink:
+        child = subprocess.Popen(
+            command, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},  # each dot reaches the log as printed
+        )  # fmt: skip
+        returncode = wait_while_printing(child, log, silent_for)
+    output = log.read_text(errors="replace")
+    if returncode is None:
+        returncode = -1
+        output += f"\n[stsconf] stopped: the run printed nothing for {silent_for:.0f}s"
     junit = out_dir / "junit.xml"
     outcomes = read_junit(junit.read_text()) if junit.exists() else {}
     return SuiteRun(
@@ -145,6 +160,29 @@ def run_suite(
         outcomes=outcomes,
         report=out_dir / "report.html",
     )
+
+
+def wait_while_printing(child: subprocess.Popen[bytes], log: Path, silent_for: float) -> int | None:
+    """The child's exit code; None when it printed nothing to `log` (created as it started) for
+    `silent_for` seconds. It is interrupted then, as Ctrl-C would, so that it removes its
+    namespaces, and killed if that takes longer than STOP_SECONDS."""
+    while True:
+        quiet = time.time() - log.stat().st_mtime
+        try:
+            return child.wait(timeout=max(silent_for - quiet, 0.0))
+        except subprocess.TimeoutExpired:
+            if time.time() - log.stat().st_mtime >= silent_for:
+                stop(child)
+                return None
+
+
+def stop(child: subprocess.Popen[bytes]) -> None:
+    child.send_signal(signal.SIGINT)
+    try:
+        child.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 Table = list[dict[str, str]]

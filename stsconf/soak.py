@@ -29,7 +29,7 @@ from stsconf.report.junit import Outcome
 from stsconf.selftest import run_suite
 from stsconf.suite_options import one_cluster_for_runs
 
-RUN_TIMEOUT = 3600.0  # seconds for one run of the suite
+SILENT_FOR = 3600.0  # a run that printed nothing this long has stopped (selftest.run_suite)
 DEFAULT_OUT = Path("reports") / "soak"
 
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         for number in range(1, args.runs + 1):
             began = time.monotonic()
             options = ["-n", "auto", *suite_args, *shared]  # workers, as the suite's default
-            run = run_suite(DEFAULT_MANIFEST, args.out / str(number), options, RUN_TIMEOUT)
+            run = run_suite(DEFAULT_MANIFEST, args.out / str(number), options, SILENT_FOR)
             passed = len(run.with_result("passed"))
             print(
                 f"[soak] run {number}/{args.runs}: exit {run.returncode}, {passed} passed, "

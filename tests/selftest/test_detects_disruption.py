@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.selftest, pytest.mark.alone]  # it restarts nodes
 
 MANIFESTS = Path(__file__).resolve().parent / "manifests"
 DISRUPTION_TESTS = resources.CONFORMANCE / "test_disruption.py"
-RUN_TIMEOUT = 900.0
+SILENT_FOR = 900.0  # a run that printed nothing this long has stopped (selftest.run_suite)
 NONE = frozenset[str]()
 
 
@@ -54,7 +54,7 @@ def test_detects_data_wiped_when_pods_start_again(
         MANIFESTS / violation.manifest,
         tmp_path,
         [*suite_options(request, cluster, settings), *violation.options()],
-        RUN_TIMEOUT,
+        SILENT_FOR,
         target=DISRUPTION_TESTS,
     )
     assert_detects(run, violation)
@@ -75,7 +75,7 @@ def test_detects_automation_force_deleting_pods_of_a_silent_node(
             Path(violation.manifest),
             tmp_path,
             [*suite_options(request, cluster, settings), *violation.options()],
-            RUN_TIMEOUT,
+            SILENT_FOR,
             target=DISRUPTION_TESTS,
         )
     assert automation.deleted, (
