@@ -52,6 +52,9 @@ DATA_LOSS_PROPERTIES = STORAGE_PROPERTIES | {"rolling_update_order"}
 # Properties a cluster may not offer, by the feature gate they need: where the gate is off
 # (MaxUnavailableStatefulSet on Kubernetes 1.34) their tests skip, naming it.
 FEATURE_GATED = {"max_unavailable": "MaxUnavailableStatefulSet"}
+# Properties a client checks by reading the data over HTTP: a manifest that declares no HTTP
+# path (annotation stsconf.io/probe-http-path; the Redis example) has them skipped, saying so.
+HTTP_CLIENT_PROPERTIES = frozenset({"available_during_update", "no_stale_reads"})
 # How long a run stopped for its silence may take to remove what it created.
 STOP_SECONDS = 180.0
 
@@ -69,6 +72,15 @@ class SuiteRun:
 
     def with_result(self, result: str) -> set[str]:
         return {name for name, o in self.outcomes.items() if o.result == result}
+
+    def skipped_without_http_path(self) -> set[str]:
+        """The client properties this run skipped, saying the manifest declares no HTTP path."""
+        return {
+            name
+            for name in HTTP_CLIENT_PROPERTIES
+            if (o := self.outcomes.get(f"test_{name}")) and o.result == "skipped"
+            and "declares no HTTP path" in o.message
+        }  # fmt: skip
 
     def skipped_for_gates(self) -> set[str]:
         """The feature-gated properties this run skipped, each naming the gate it needs."""

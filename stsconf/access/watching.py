@@ -35,6 +35,8 @@ class Recorder:
         self._kwargs = list_kwargs
         self._condition = threading.Condition()
         self._started = time.monotonic()
+        # the same moment by the wall clock: event times plus this are epoch seconds
+        self.time_zero = time.time()
         self._stopped = False
         self._response: Any = None
         self._error: BaseException | None = None

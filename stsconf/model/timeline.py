@@ -74,6 +74,7 @@ class PodEvent:
 @dataclass
 class Timeline:
     events: list[PodEvent] = field(default_factory=list)
+    time_zero: float = 0.0  # its t = 0 by the wall clock (epoch seconds), to align other clocks
 
     def of(self, name: str) -> list[PodEvent]:
         return [event for event in self.events if event.pod.name == name]

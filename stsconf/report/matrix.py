@@ -161,6 +161,16 @@ GUARANTEES = (
         "MaxUnavailableStatefulSet), an update never has more pods unavailable than that.",
     ),
     Guarantee(
+        "available_during_update",
+        "Through a rolling update as declared, a client reading every replica finds no more "
+        "of them unanswering at once than the strategy allows, and none Ready while refusing.",
+    ),
+    Guarantee(
+        "no_stale_reads",
+        "Through a rolling update, every answer from a replica carries the value last written "
+        "to its data: never another replica's, an older one or none.",
+    ),
+    Guarantee(
         "node_restart_keeps_pods",
         "After the node that runs the pods restarts, every pod comes back with its name, "
         "hostname, DNS record, claim and data, and the ordering rules hold while they return.",

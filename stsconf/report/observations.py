@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
+from stsconf.model.availability import Answer
 from stsconf.model.expectations import Problem
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import Timeline, timeline_rows
-from stsconf.report.svg_timeline import timeline_svg
+from stsconf.report.svg_timeline import shorten, timeline_svg
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Observation:
     text: str = ""
     rows: tuple[Mapping[str, str], ...] = ()
     timeline: Timeline | None = None
+    answers: tuple[Answer, ...] = ()  # a client's, drawn under the timeline
 
 
 @dataclass
@@ -40,9 +42,10 @@ class Observations:
         rendered = tuple({key: str(value) for key, value in row.items()} for row in rows)
         self.items.append(Observation(title, "table", rows=rendered))
 
-    def timeline(self, title: str, timeline: Timeline) -> None:
+    def timeline(self, title: str, timeline: Timeline, answers: Sequence[Answer] = ()) -> None:
+        rows = tuple(timeline_rows(timeline))
         self.items.append(
-            Observation(title, "timeline", rows=tuple(timeline_rows(timeline)), timeline=timeline)
+            Observation(title, "timeline", rows=rows, timeline=timeline, answers=tuple(answers))
         )
 
 
@@ -63,25 +66,51 @@ def observation_html(observation: Observation) -> str:
     if observation.kind == "text":
         body = f"<pre>{html.escape(observation.text)}</pre>"
     elif observation.timeline is not None:
-        body = timeline_html(observation.timeline, observation.rows)
+        body = timeline_html(observation.timeline, observation.rows, observation.answers)
     else:
         body = html_table(observation.rows)
     return f'<div class="stsconf-report">{title}{body}</div>'
 
 
-def timeline_html(timeline: Timeline, rows: Sequence[Mapping[str, str]]) -> str:
-    """The picture, then the watch events it was drawn from (folded away)."""
-    if not timeline.events:
+def timeline_html(
+    timeline: Timeline, rows: Sequence[Mapping[str, str]], answers: Sequence[Answer] = ()
+) -> str:
+    """The picture, then the watch events and the client's answers it was drawn from (folded
+    away)."""
+    if not timeline.events and not answers:
         return "<p>(no pod events were recorded)</p>"
     events = (
         f"<details><summary>the {len(rows)} watch events this picture is drawn from</summary>"
         f"{html_table(rows)}</details>"
     )
-    return f'<div class="stsconf-picture">{timeline_svg(timeline)}</div>{events}'
+    heard = (
+        f"<details><summary>the {len(answers)} answers this picture is drawn from</summary>"
+        f"{html_table(answer_rows(answers))}</details>"
+        if answers
+        else ""
+    )
+    return f'<div class="stsconf-picture">{timeline_svg(timeline, answers)}</div>{events}{heard}'
 
 
-def timeline_json(timeline: Timeline) -> dict[str, Any]:
-    return {"events": [asdict(event) for event in timeline.events]}
+def answer_rows(answers: Sequence[Answer]) -> list[dict[str, str]]:
+    """One row per request, in the order they started."""
+    return [
+        {
+            "target": answer.target,
+            "started": f"{answer.started:.2f}",
+            "ended": f"{answer.ended:.2f}",
+            "outcome": answer.outcome,
+            "value": shorten(answer.value),
+        }
+        for answer in sorted(answers, key=lambda a: a.started)
+    ]
+
+
+def timeline_json(timeline: Timeline, answers: Sequence[Answer] = ()) -> dict[str, Any]:
+    data: dict[str, Any] = {"events": [asdict(event) for event in timeline.events]}
+    if answers:
+        data["answers"] = [asdict(answer) for answer in answers]
+    return data
 
 
 def to_extras(observations: Observations) -> list[dict[str, Any]]:
@@ -92,7 +121,7 @@ def to_extras(observations: Observations) -> list[dict[str, Any]]:
     for observation in observations.items:
         result.append(extras.html(observation_html(observation)))
         if observation.timeline is not None:
-            data = json.loads(json.dumps(timeline_json(observation.timeline)))
+            data = json.loads(json.dumps(timeline_json(observation.timeline, observation.answers)))
             result.append(extras.json(data, name=f"{observation.title} (json)"))
     return result
 

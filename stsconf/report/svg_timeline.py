@@ -1,17 +1,21 @@
-"""A pod timeline drawn as an inline SVG picture: one row per pod, its stages as coloured bars.
+"""A pod timeline drawn as an inline SVG picture: one row per pod, its stages as coloured bars;
+below them, when a client was reading (model/availability.py), one row per target with its
+requests coloured by what came back.
 
-`pod_lanes` turns the recorded events into bars (pure data, unit tested); `timeline_svg` draws
-them as SVG text with a time axis in seconds and a legend. No scripts, nothing fetched: the
-picture opens offline inside the self-contained report.
+`pod_lanes` and `answer_lanes` turn the recorded events and answers into bars and runs (pure
+data, unit tested); `timeline_svg` draws them as SVG text with a time axis in seconds and a
+legend. No scripts, nothing fetched: the picture opens offline inside the self-contained report.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from stsconf.model.availability import ANSWERED, INTERVAL, MISSING, REFUSED, SERVICE, Answer
 from stsconf.model.timeline import DELETED, PodEvent, Timeline
 
 CREATED = "created"
@@ -31,6 +35,18 @@ STAGE_STYLE = {
     TERMINATING: ("#d7301f", "#9e1b0f", ""),
     GONE: ("#ffffff", "#8c8c8c", "3 2"),
 }
+
+# Deeper than the stage colours, so that a refused request does not read as a terminating pod.
+ANSWER_STYLE = {
+    ANSWERED: ("#1a9641", "#0f6b2c", ""),
+    MISSING: ("#f57d15", "#b35806", ""),
+    REFUSED: ("#c51b1b", "#7f0000", ""),
+}
+# How the legend and the tooltips name each outcome
+ANSWER_WORDS = {ANSWERED: "answered", MISSING: "without the value", REFUSED: "refused"}
+TIP_WORDS = {ANSWERED: "answered", MISSING: "answered without the value", REFUSED: "refused"}
+# A pause this long between two requests of a target ends a run: the picture shows the hole.
+HOLE = 4 * INTERVAL
 
 
 @dataclass(frozen=True)
@@ -95,11 +111,79 @@ def _state_text(event: PodEvent) -> str:
     return "deleted" if event.kind == DELETED else event.pod.describe()
 
 
+@dataclass(frozen=True)
+class AnswerRun:
+    """Consecutive requests to one target that came back the same way, drawn as one segment."""
+
+    outcome: str
+    started: float  # when its first request started
+    ended: float  # when its last request ended
+    count: int
+    values: tuple[str, ...]  # the distinct bodies or reasons, in the order first seen
+
+    @property
+    def drawn_from(self) -> float:
+        return max(self.started, 0.0)  # the axis starts when the watch began
+
+    @property
+    def drawn_to(self) -> float:
+        return max(self.ended, 0.0)
+
+    def joined(self, answer: Answer) -> AnswerRun:
+        values = self.values if answer.value in self.values else (*self.values, answer.value)
+        return AnswerRun(self.outcome, self.started, answer.ended, self.count + 1, values)
+
+
+@dataclass(frozen=True)
+class AnswerLane:
+    target: str
+    runs: tuple[AnswerRun, ...]
+
+
+def answer_lanes(answers: Sequence[Answer]) -> list[AnswerLane]:
+    """One lane per target, the replicas in ordinal order and then the Service; in each, the
+    requests in the order they started, merged into runs of the same outcome. A pause of more
+    than HOLE seconds without a request ends a run too."""
+    by_target: dict[str, list[Answer]] = {}
+    for answer in sorted(answers, key=lambda a: a.started):
+        by_target.setdefault(answer.target, []).append(answer)
+    targets = sorted(by_target, key=lambda target: (target == SERVICE, ordinal_order(target)))
+    return [AnswerLane(target, _runs(by_target[target])) for target in targets]
+
+
+def _runs(answers: list[Answer]) -> tuple[AnswerRun, ...]:
+    runs: list[AnswerRun] = []
+    for answer in answers:
+        last = runs[-1] if runs else None
+        if last and last.outcome == answer.outcome and answer.started - last.ended <= HOLE:
+            runs[-1] = last.joined(answer)
+        else:
+            runs.append(AnswerRun(answer.outcome, answer.started, answer.ended, 1, (answer.value,)))
+    return tuple(runs)
+
+
+def shorten(text: str, most: int = 80) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def run_tip(target: str, run: AnswerRun) -> str:
+    """E.g. "web-1 refused at 12.30 s: wget: can't connect to remote host"."""
+    what = f"{target} {TIP_WORDS[run.outcome]}"
+    if run.count == 1:
+        when = f"at {run.started:.2f} s"
+    else:
+        when = f"{run.count} requests from {run.started:.2f} s to {run.ended:.2f} s"
+    others = len(run.values) - 1
+    more = f" (and {others} other {'reply' if others == 1 else 'replies'})" if others else ""
+    return f"{what} {when}: {shorten(run.values[0])}{more}"
+
+
 # Drawing
 
 WIDTH = 980
 ROW = 22
 BAR = 14
+ANSWER_BAR = 8  # thinner than a pod's bar: these lanes show requests, not stages
 LEGEND = 26
 AXIS = 40
 CHAR = 6.7  # width of an average label character at the font size used
@@ -132,28 +216,39 @@ def axis_end(seconds: float) -> tuple[float, float]:
     return math.ceil(span / step - 1e-9) * step, step
 
 
-def timeline_svg(timeline: Timeline) -> str:
-    """The timeline as an SVG element: legend, one lane per pod, time axis in seconds."""
-    last = max((event.seconds for event in timeline.events), default=0.0)
-    length, step = axis_end(last)
+def timeline_svg(timeline: Timeline, answers: Sequence[Answer] = ()) -> str:
+    """The timeline as an SVG element: legend, one lane per pod, then one lane per target of
+    the client's `answers` (if any), time axis in seconds."""
+    times = [event.seconds for event in timeline.events] + [answer.ended for answer in answers]
+    length, step = axis_end(max(times, default=0.0))
     lanes = pod_lanes(timeline, end=length)
-    label_width = max((len(lane.pod) for lane in lanes), default=4) * CHAR + 16
+    heard = answer_lanes(answers)
+    labels = [lane.pod for lane in lanes] + [_answers_label(lane) for lane in heard]
+    label_width = max((len(label) for label in labels), default=4) * CHAR + 16
     scale = Scale(label_width, WIDTH - 16, length)
-    height = LEGEND + ROW * len(lanes) + AXIS
+    rows = len(lanes) + len(heard)
+    height = LEGEND + ROW * rows + AXIS
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" class="stsconf-timeline" {FONT}>',
-        _legend(),
-        *_grid(scale, step, LEGEND, LEGEND + ROW * len(lanes)),
+        _legend(with_answers=bool(heard)),
+        *_grid(scale, step, LEGEND, LEGEND + ROW * rows),
         *(_lane(lane, LEGEND + ROW * row, scale) for row, lane in enumerate(lanes)),
-        *_axis(scale, step, LEGEND + ROW * len(lanes)),
+        *(
+            _answer_lane(lane, LEGEND + ROW * row, scale)
+            for row, lane in enumerate(heard, start=len(lanes))
+        ),
+        *_axis(scale, step, LEGEND + ROW * rows),
         "</svg>",
     ]
     return "\n".join(parts)
 
 
-def _rect(x: float, y: float, width: float, height: float, stage: str, tip: str = "") -> str:
-    fill, stroke, dash = STAGE_STYLE[stage]
+Style = tuple[str, str, str]  # fill colour, outline colour, outline dash pattern
+
+
+def _rect(x: float, y: float, width: float, height: float, style: Style, tip: str = "") -> str:
+    fill, stroke, dash = style
     dashes = f' stroke-dasharray="{dash}"' if dash else ""
     tooltip = f"<title>{escape(tip)}</title>" if tip else ""
     return (
@@ -162,13 +257,16 @@ def _rect(x: float, y: float, width: float, height: float, stage: str, tip: str 
     )
 
 
-def _legend() -> str:
+def _legend(with_answers: bool = False) -> str:
+    keys: list[tuple[Style, str]] = [(STAGE_STYLE[stage], stage) for stage in STAGES]
+    if with_answers:
+        keys += [(ANSWER_STYLE[outcome], word) for outcome, word in ANSWER_WORDS.items()]
     items = []
     x = 8.0
-    for stage in STAGES:
-        items.append(_rect(x, 5, 18, 11, stage))
-        items.append(f'<text x="{x + 23:.1f}" y="15" fill="#222">{stage}</text>')
-        x += 23 + len(stage) * CHAR + 14
+    for style, word in keys:
+        items.append(_rect(x, 5, 18, 11, style))
+        items.append(f'<text x="{x + 23:.1f}" y="15" fill="#222">{word}</text>')
+        x += 23 + len(word) * CHAR + 14
     return "<g>" + "".join(items) + "</g>"
 
 
@@ -181,19 +279,38 @@ def _grid(scale: Scale, step: float, top: float, bottom: float) -> list[str]:
 
 
 def _lane(lane: PodLane, top: float, scale: Scale) -> str:
-    label = (
-        f'<text x="{scale.left - 8:.1f}" y="{top + ROW / 2 + 4:.1f}" text-anchor="end" '
-        f'fill="#222">{escape(lane.pod)}</text>'
-    )
     bars = [_bar(lane.pod, bar, top + (ROW - BAR) / 2, scale) for bar in lane.bars]
-    return "<g>" + label + "".join(bars) + "</g>"
+    return "<g>" + _label(lane.pod, top, scale) + "".join(bars) + "</g>"
+
+
+def _label(text: str, top: float, scale: Scale) -> str:
+    return (
+        f'<text x="{scale.left - 8:.1f}" y="{top + ROW / 2 + 4:.1f}" text-anchor="end" '
+        f'fill="#222">{escape(text)}</text>'
+    )
 
 
 def _bar(pod: str, bar: Bar, y: float, scale: Scale) -> str:
     x = scale.x(bar.start)
     width = max(scale.x(bar.end) - x, 2.0)  # a stage too short to see still shows
     tip = f"{pod} {bar.stage} from {bar.start:.2f} s to {bar.end:.2f} s ({bar.state})"
-    return _rect(x, y, width, BAR, bar.stage, tip)
+    return _rect(x, y, width, BAR, STAGE_STYLE[bar.stage], tip)
+
+
+def _answers_label(lane: AnswerLane) -> str:
+    return f"{lane.target} answers"
+
+
+def _answer_lane(lane: AnswerLane, top: float, scale: Scale) -> str:
+    y = top + (ROW - ANSWER_BAR) / 2
+    segments = [_segment(lane.target, run, y, scale) for run in lane.runs]
+    return "<g>" + _label(_answers_label(lane), top, scale) + "".join(segments) + "</g>"
+
+
+def _segment(target: str, run: AnswerRun, y: float, scale: Scale) -> str:
+    x = scale.x(run.drawn_from)
+    width = max(scale.x(run.drawn_to) - x, 1.5)  # a single request still shows
+    return _rect(x, y, width, ANSWER_BAR, ANSWER_STYLE[run.outcome], run_tip(target, run))
 
 
 def _axis(scale: Scale, step: float, top: float) -> list[str]:

@@ -51,7 +51,8 @@ def unique_value(pod: str) -> str:
 def pod_timeline(recorder: Recorder) -> Timeline:
     _, events = recorder.snapshot()
     return Timeline(
-        [PodEvent(e.seq, e.seconds, e.kind, pod_state_from_object(e.object)) for e in events]
+        [PodEvent(e.seq, e.seconds, e.kind, pod_state_from_object(e.object)) for e in events],
+        recorder.time_zero,
     )
 
 

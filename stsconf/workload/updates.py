@@ -19,9 +19,9 @@ from kubernetes.client.exceptions import ApiException
 
 from stsconf.access import rest, wait
 from stsconf.access.watching import Recorder
-from stsconf.model.timeline import REVISION_LABEL, pod_state_from_object
+from stsconf.model.timeline import REVISION_LABEL, Timeline, pod_state_from_object
 from stsconf.workload.readiness_gate import HEALTHY_CONDITION
-from stsconf.workload.statefulset import StatefulSetUnderTest
+from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 
 Obj = dict[str, Any]
 
@@ -173,6 +173,17 @@ def set_template(web: StatefulSetUnderTest, pod_template: Obj) -> Status:
     return patch_and_observe(
         web, [{"op": "replace", "path": "/spec/template", "value": pod_template}]
     )
+
+
+def roll(web: StatefulSetUnderTest, pod_template: Obj) -> tuple[Status, Timeline]:
+    """Set the template, wait until every pod runs on its revision and the set says it is
+    rolled out; the pod timeline of all that."""
+    pods = web.manifest.pod_names(web.spec_replicas())
+    with web.record_pods() as recorder:
+        revision = set_template(web, pod_template).update_revision
+        wait_for_revisions(web, recorder, dict.fromkeys(pods, revision))
+        timeline = pod_timeline(recorder)
+    return wait_rolled_out(web, revision), timeline
 
 
 # Strategy and settling

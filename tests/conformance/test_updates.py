@@ -73,7 +73,7 @@ def test_rolling_update_order(web: StatefulSetUnderTest, observe: Observations) 
     written = _store_values(web, pods) if keeps_data else {}
     claims_before = _claims(web, pods)
 
-    status, timeline = _roll(web, updates.changed(_template(web)))
+    status, timeline = updates.roll(web, updates.changed(_template(web)))
     revision = status.update_revision
     observe.timeline(f"pod events while rolling onto revision {revision}", timeline)
     _show_revisions(web, observe, "ControllerRevisions after the update")
@@ -231,12 +231,12 @@ def test_rollback(web: StatefulSetUnderTest, observe: Observations) -> None:
     pods = _pod_names(web)
     restored = _template(web)
 
-    forward_status, forward = _roll(web, updates.changed(restored))
+    forward_status, forward = updates.roll(web, updates.changed(restored))
     observe.timeline(
         f"pod events of the update {previous} -> {forward_status.update_revision}", forward
     )
     after_update = _revision_names(web)
-    back_status, back = _roll(web, restored)
+    back_status, back = updates.roll(web, restored)
     observe.timeline(f"pod events of the rollback to {back_status.update_revision}", back)
     after_rollback = _revision_names(web)
     _show_revisions(web, observe, "ControllerRevisions after the rollback")
@@ -460,7 +460,7 @@ def test_max_unavailable(
             f"1.36, on by default from 1.37; --feature-gates {GATE}=true turns it on)"
         )
     pods = _pod_names(web)
-    status, timeline = _roll(web, updates.changed(_template(web)))
+    status, timeline = updates.roll(web, updates.changed(_template(web)))
     revision = status.update_revision
     observe.timeline(f"pod events while rolling onto {revision}", timeline)
     observe.table(
@@ -488,17 +488,6 @@ def _pod_names(web: StatefulSetUnderTest) -> list[str]:
 
 def _template(web: StatefulSetUnderTest) -> updates.Obj:
     return updates.template(web.read())
-
-
-def _roll(web: StatefulSetUnderTest, pod_template: updates.Obj) -> tuple[Status, Timeline]:
-    """Set the template, wait until every pod runs on its revision and the set says it is
-    rolled out; the pod timeline of all that."""
-    pods = _pod_names(web)
-    with web.record_pods() as recorder:
-        revision = updates.set_template(web, pod_template).update_revision
-        updates.wait_for_revisions(web, recorder, dict.fromkeys(pods, revision))
-        timeline = pod_timeline(recorder)
-    return updates.wait_rolled_out(web, revision), timeline
 
 
 def _strategy(web: StatefulSetUnderTest, observe: Observations, exercised: str) -> None:

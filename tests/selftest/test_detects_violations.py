@@ -56,7 +56,16 @@ VIOLATIONS = {
     # storage properties apply and fail (without a declared probe they would be skipped as
     # not applicable: a StatefulSet without claim templates promises no storage). A rolling
     # update loses the data too.
-    "emptydir_instead_of_claims": Violation("emptydir.yaml", DATA_LOSS_PROPERTIES),
+    "emptydir_instead_of_claims": Violation(
+        "emptydir.yaml", DATA_LOSS_PROPERTIES | {"no_stale_reads"}
+    ),
+    # Ready at once, serving 30 s later: a rolling update leaves clients without either pod.
+    # Only what does not read over HTTP right after the pods are Ready runs beside it.
+    "ready_before_serving": Violation(
+        "ready_before_serving.yaml",
+        frozenset({"available_during_update"}),
+        holds=frozenset({"ordered_startup", "stable_hostnames", "pvc_per_pod"}),
+    ),
     "hostname_as_fqdn": Violation("hostname_fqdn.yaml", frozenset({"stable_hostnames"})),
     "service_not_headless": Violation("clusterip_service.yaml", frozenset({"dns_records"})),
     # Not a violation: the Service's first port is a metrics port; the HTTP probe reads from
@@ -130,3 +139,7 @@ def test_detects_metrics_port_first_breaks_nothing(
     suite_runs: dict[str, Future[SuiteRun]],
 ) -> None:
     assert_detects_violation(suite_runs, "metrics_port_first_breaks_nothing")
+
+
+def test_detects_ready_before_serving(suite_runs: dict[str, Future[SuiteRun]]) -> None:
+    assert_detects_violation(suite_runs, "ready_before_serving")

@@ -1,0 +1,139 @@
+"""What a client saw while the StatefulSet was operated, as plain data: the answers of each
+replica (and of the Service) to a read of the data probe's HTTP path, timed, and the values
+the suite wrote, so that checks/availability.py can judge them against the declared budget.
+
+The client is a pod (observe/client.py) running `client_script`: one loop per target, a
+request every INTERVAL seconds, each printed as a line that `parse_client_output` reads back.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from stsconf.model.policies import DeclaredPolicies
+
+ANSWERED = "answered"  # the server sent the page
+MISSING = "missing"  # the server answered, without the page (HTTP 404): the value is gone
+REFUSED = "refused"  # no answer: connection refused, timed out, no address, a server error
+INTERVAL = 0.25  # seconds between two requests to one target
+REQUEST_TIMEOUT = 2  # seconds one request may take (busybox `timeout`, not wget's own -T)
+SERVICE = "service"  # the target name of the requests through the manifest's Service
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One request of the client and what came back. Times are seconds on the axis of the
+    pod timeline it is drawn under (since its recorder started)."""
+
+    target: str  # a replica's pod name, or SERVICE
+    started: float
+    ended: float
+    outcome: str  # ANSWERED, MISSING or REFUSED
+    value: str  # the body when ANSWERED, else why not
+
+    @property
+    def served(self) -> bool:
+        """The server answered at all (even without the value)."""
+        return self.outcome != REFUSED
+
+
+@dataclass(frozen=True)
+class Written:
+    """A value the suite stored in a replica's data, and when the write had finished."""
+
+    replica: str
+    value: str
+    at: float
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How many replicas the manifest lets be unavailable at once during an operation."""
+
+    unavailable: int
+    source: str  # where the figure comes from, for people
+
+
+def update_budget(policies: DeclaredPolicies, replicas: int) -> Budget:
+    """The update strategy's budget: maxUnavailable where set (a percentage of the replicas,
+    rounded up, at least 1, as the controller resolves it), else one pod at a time."""
+    declared = policies.max_unavailable
+    if declared is None:
+        return Budget(1, "a rolling update replaces one pod at a time (no maxUnavailable)")
+    if isinstance(declared, str) and declared.endswith("%"):
+        scaled = -(-int(declared[:-1]) * replicas // 100)
+        return Budget(max(scaled, 1), f"maxUnavailable {declared} of {replicas} replicas")
+    return Budget(max(int(declared), 1), f"maxUnavailable {declared}")
+
+
+@dataclass(frozen=True)
+class ClientPlan:
+    """What the client asks, and of whom: target name -> URL."""
+
+    urls: Mapping[str, str]
+    interval: float = INTERVAL
+
+    def script(self) -> str:
+        """The client's shell program (busybox sh): first a line tying the node's clock to
+        /proc/uptime, whose hundredths time each request (busybox's date has whole seconds),
+        then one background loop per target printing
+        `answer <target> <started> <ended> <exit code> <output>` per request."""
+        loops = [_loop(name, url, self.interval) for name, url in sorted(self.urls.items())]
+        return "\n".join(["set -f", CLOCK_LINE, *loops, "wait"])  # set -f: no globbing of $out
+
+
+# Waits for the next whole second of `date` and prints it beside the uptime at that moment.
+CLOCK_LINE = (
+    's=$(date +%s); while [ "$(date +%s)" = "$s" ]; do :; done; '
+    'read up _ < /proc/uptime; echo "clock $(date +%s) $up"'
+)
+
+
+def _loop(name: str, url: str, interval: float) -> str:
+    request = f"timeout {REQUEST_TIMEOUT} wget -q -O - {shlex.quote(url)} 2>&1"
+    return (
+        "while true; do "
+        "read a _ < /proc/uptime; "
+        f"out=$({request}); rc=$?; "
+        "read b _ < /proc/uptime; "
+        f'echo "answer {name} $a $b $rc" $out; '  # unquoted: the output on one line
+        f"sleep {interval:g}; "  # the client's request rate, not a wait for anything
+        "done &"
+    )
+
+
+CLOCK = re.compile(r"^clock (\d+) ([\d.]+)$")
+ANSWER = re.compile(r"^answer (\S+) ([\d.]+) ([\d.]+) (\d+) ?(.*)$")
+NOT_FOUND = re.compile(r"\b404\b")
+
+
+def parse_client_output(text: str, time_zero: float) -> list[Answer]:
+    """The client's answers, their times in seconds since `time_zero` (epoch seconds: the
+    start of the pod timeline they are drawn under). Lines before the clock line, and lines
+    cut short by the end of the log, are left out."""
+    offset: float | None = None
+    answers: list[Answer] = []
+    lines = text.splitlines()
+    if not text.endswith("\n"):
+        lines = lines[:-1]  # the last line, cut short (a log read while the client writes)
+    for line in lines:
+        if clock := CLOCK.match(line):
+            offset = float(clock.group(1)) - float(clock.group(2)) - time_zero
+        elif (answer := ANSWER.match(line)) and offset is not None:
+            target, started, ended, code, output = answer.groups()
+            outcome, value = _outcome(int(code), output.strip())
+            answers.append(
+                Answer(target, float(started) + offset, float(ended) + offset, outcome, value)
+            )
+    return answers
+
+
+def _outcome(code: int, output: str) -> tuple[str, str]:
+    if code == 0:
+        return ANSWERED, output
+    if "server returned error" in output and NOT_FOUND.search(output):
+        return MISSING, output
+    return REFUSED, output or f"exit code {code}"

@@ -1,0 +1,165 @@
+"""A client beside an operation: a pod that keeps reading the data probe's HTTP path from each
+replica and through the manifest's Service, and prints every answer (model/availability.py);
+read back at the end as timed Answers.
+
+Each replica is reached through a Service of its own (selecting its pod-name label), not its
+per-pod DNS name: CoreDNS caches those names (30 s in kubeadm's Corefile), so a client would
+measure the cache, not the pod. The Service's address stays; its endpoints follow readiness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from kubernetes import client
+
+from stsconf.access import rest, wait
+from stsconf.access.rest import Kube
+from stsconf.access.watching import Recorder
+from stsconf.model.availability import SERVICE, Answer, ClientPlan, parse_client_output
+from stsconf.model.manifest import Manifest
+
+CLIENT_NAME = "stsconf-client"
+POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
+SERVICE_PORT = 80
+EVER = float("-inf")  # since the client started
+LOG_BYTES = 50 * 1024 * 1024  # more than a client writes in an hour (about 3 KB/s)
+
+
+def replica_service_name(pod: str) -> str:
+    return f"stsconf-{pod}"
+
+
+def replica_service(pod: str, target_port: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": replica_service_name(pod)},
+        "spec": {
+            "selector": {POD_NAME_LABEL: pod},
+            "ports": [{"port": SERVICE_PORT, "targetPort": target_port}],
+        },
+    }
+
+
+def service_url(manifest: Manifest, path: str) -> str | None:
+    """The URL of the HTTP path through the manifest's Service, None when no port of it leads
+    to the HTTP port. A headless Service has no ports of its own: its names lead to the pods."""
+    spec = manifest.service.get("spec") or {}
+    port = manifest.http_port
+    if spec.get("clusterIP") == "None":
+        return f"http://{manifest.service_name}:{port}{path}"
+    for declared in spec.get("ports") or []:
+        if port in (declared.get("targetPort"), declared.get("port")):
+            return f"http://{manifest.service_name}:{declared['port']}{path}"
+    return None
+
+
+def client_plan(manifest: Manifest, pods: Sequence[str], path: str) -> ClientPlan:
+    urls = {pod: f"http://{replica_service_name(pod)}:{SERVICE_PORT}{path}" for pod in pods}
+    through_service = service_url(manifest, path)
+    if through_service:
+        urls[SERVICE] = through_service
+    return ClientPlan(urls)
+
+
+class Client:
+    """The client pod and its Services in `namespace`; `running` starts them, waits until every
+    replica has answered once, and removes them at the end."""
+
+    def __init__(self, kube: Kube, namespace: str, image: str, manifest: Manifest) -> None:
+        self.kube = kube
+        self.namespace = namespace
+        self.image = image
+        self.manifest = manifest
+
+    @contextmanager
+    def running(self, pods: Sequence[str], path: str, timeout: float) -> Iterator[ClientPlan]:
+        plan = client_plan(self.manifest, pods, path)
+        try:
+            for pod in pods:
+                body = replica_service(pod, self.manifest.http_port)
+                self.kube.core.create_namespaced_service(
+                    self.namespace, client.V1Service.model_validate(body)
+                )
+            self._start(plan, timeout)
+            self._wait_answering(pods, timeout)
+            yield plan
+        finally:
+            self._remove(pods)
+
+    def answers(self, time_zero: float) -> list[Answer]:
+        """Every answer so far, timed in seconds since `time_zero` (epoch)."""
+        return parse_client_output(self.log(), time_zero)
+
+    def log(self) -> str:
+        text = self.kube.core.read_namespaced_pod_log(
+            CLIENT_NAME, self.namespace, limit_bytes=LOG_BYTES
+        )
+        return str(text or "")
+
+    def _start(self, plan: ClientPlan, timeout: float) -> None:
+        body = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": CLIENT_NAME, "labels": {"app.kubernetes.io/name": CLIENT_NAME}},
+            "spec": {
+                "terminationGracePeriodSeconds": 0,
+                "containers": [{
+                    "name": "client",
+                    "image": self.image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "command": ["sh", "-c", plan.script()],
+                }],
+            },
+        }  # fmt: skip
+        with Recorder(
+            self.kube.core.list_namespaced_pod,
+            namespace=self.namespace,
+            field_selector=f"metadata.name={CLIENT_NAME}",
+        ) as recorder:
+            self.kube.core.create_namespaced_pod(self.namespace, client.V1Pod.model_validate(body))
+            wait.wait_on_watch(
+                recorder,
+                wait.pods_running_and_ready([CLIENT_NAME]),
+                expected=f"client pod {CLIENT_NAME} ({self.image}) Running",
+                seen=wait.describe_pods,
+                timeout=timeout,
+            )
+
+    def answers_once_served(
+        self, pods: Sequence[str], since: float, time_zero: float, timeout: float
+    ) -> list[Answer]:
+        """Every answer, as soon as each of `pods` has answered a request started after `since`
+        (seconds since `time_zero`), or once `timeout` has passed: a replica that has not
+        answered by then leaves its gap open, for the checks to judge."""
+        return wait.attempt_until(
+            lambda: self.answers(time_zero),
+            lambda answers: not _silent_since(answers, pods, since),
+            timeout=timeout,
+        )
+
+    def _wait_answering(self, pods: Sequence[str], timeout: float) -> None:
+        wait.retry_until(
+            lambda: self.answers(0.0),
+            lambda answers: not _silent_since(answers, pods, EVER),
+            expected=f"an answer from each of {', '.join(pods)} before the operation",
+            seen=lambda answers: f"no answer from {', '.join(_silent_since(answers, pods, EVER))}"
+            f"; the client printed:\n{self.log()[-2000:]}",
+            timeout=timeout,
+        )
+
+    def _remove(self, pods: Sequence[str]) -> None:
+        rest.delete_pod(self.kube, CLIENT_NAME, self.namespace, grace_seconds=0)
+        for pod in pods:
+            rest.ignore_missing(
+                self.kube.core.delete_namespaced_service, replica_service_name(pod), self.namespace
+            )
+
+
+def _silent_since(answers: Sequence[Answer], pods: Sequence[str], since: float) -> list[str]:
+    """The pods that served no request started after `since`."""
+    served = {a.target for a in answers if a.served and a.started >= since}
+    return [pod for pod in pods if pod not in served]

@@ -1,0 +1,289 @@
+"""What a client saw while the StatefulSet was operated: the client's output read back as timed
+answers, and the checkers over them (the budget of replicas unanswering at once, no replica
+Ready while it refuses, no stale reads), fed answers that keep each rule and answers that break
+it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from stsconf.checks.availability import (
+    PROPAGATION,
+    Gap,
+    budget_violations,
+    counted,
+    gaps,
+    ready_spans,
+    ready_while_refusing,
+    stale_read_violations,
+    target_rows,
+)
+from stsconf.model.availability import (
+    ANSWERED,
+    MISSING,
+    REFUSED,
+    SERVICE,
+    Answer,
+    Budget,
+    ClientPlan,
+    Written,
+    parse_client_output,
+    update_budget,
+)
+from stsconf.model.policies import DeclaredPolicies
+from stsconf.model.timeline import ADDED, DELETED, EXISTING, MODIFIED, PodEvent, PodState, Timeline
+
+END = 60  # the client's last request
+ONE = Budget(1, "maxUnavailable 1")
+NOT_FOUND = "wget: server returned error: HTTP/1.1 404 Not Found"
+
+
+def answer(target: str, started: float, outcome: str = ANSWERED, value: str = "v") -> Answer:
+    return Answer(target, started, started, outcome, value)
+
+
+def down(target: str, start: int, end: int) -> list[Answer]:
+    """A request a second from 0 to END, refused from `start` to `end` (both included)."""
+    return [answer(target, t, REFUSED if start <= t <= end else ANSWERED) for t in range(END + 1)]
+
+
+def pod(name: str, ready: bool = True, terminating: bool = False) -> PodState:
+    return PodState(name, name, "Running" if ready else "Pending", ready, terminating)
+
+
+Step = tuple[float, str, PodState]
+
+
+def replaced(name: str, gone: float, ready: float) -> list[Step]:
+    """The pod Ready from the start, deleted at `gone`, back and Ready at `ready`."""
+    return [
+        (0, EXISTING, pod(name)),
+        (gone, MODIFIED, pod(name, terminating=True)),
+        (gone, DELETED, pod(name, terminating=True)),
+        (gone, ADDED, pod(name, ready=False)),
+        (ready, MODIFIED, pod(name)),
+    ]
+
+
+def timeline(*steps: Step) -> Timeline:
+    ordered = sorted(steps, key=lambda step: step[0])
+    return Timeline([PodEvent(i, t, kind, state) for i, (t, kind, state) in enumerate(ordered)])
+
+
+# gaps, ready spans, the parts that count
+
+
+def test_a_gap_runs_from_the_first_refused_request_to_the_last() -> None:
+    answers = [*down("web-0", 10, 14), answer("web-1", 12, REFUSED)]
+    assert gaps(answers, "web-0") == [Gap("web-0", 10, 14, refused=5)]
+
+
+def test_an_answer_without_the_value_is_no_gap_and_a_trailing_gap_stays_open() -> None:
+    answers = [
+        answer("web-0", 1, REFUSED),
+        answer("web-0", 2, MISSING, NOT_FOUND),  # the server answered
+        answer("web-0", 3, REFUSED),
+        answer("web-0", 4, REFUSED),
+    ]
+    assert gaps(answers, "web-0") == [Gap("web-0", 1, 1, 1), Gap("web-0", 3, 4, 2)]
+
+
+def test_ready_spans_end_when_the_pod_goes_and_the_last_one_stays_open() -> None:
+    events = timeline(*replaced("web-0", gone=10, ready=20))
+    assert ready_spans(events, "web-0", end=END) == [(0, 10), (20, END)]
+    assert ready_spans(events, "web-1", end=END) == []
+
+
+def test_only_the_first_seconds_after_becoming_ready_are_excused_from_a_gap() -> None:
+    gap = Gap("web-0", 10, 40, refused=31)
+    assert counted(gap, [(0, 10), (20, END)]) == [(10, 20), (20 + PROPAGATION, 40)]
+    assert counted(gap, [(50, END)]) == [(10, 40)]
+    assert ready_while_refusing(gap, [(0, 10), (20, END)]) == [(20 + PROPAGATION, 40)]
+
+
+# the budget
+
+
+def test_replicas_replaced_one_at_a_time_keep_a_budget_of_one() -> None:
+    events = timeline(*replaced("web-2", gone=10, ready=20), *replaced("web-1", gone=22, ready=32))
+    answers = [*down("web-2", 10, 21), *down("web-1", 22, 33)]  # web-0 not asked
+    assert budget_violations(answers, events, ["web-2", "web-1", "web-0"], ONE) == []
+
+
+def test_two_replicas_refusing_at_once_break_a_budget_of_one_and_are_named() -> None:
+    events = timeline(*replaced("web-2", gone=10, ready=20), *replaced("web-1", gone=15, ready=25))
+    answers = [*down("web-2", 10, 21), *down("web-1", 15, 26)]
+    [problem] = budget_violations(answers, events, ["web-2", "web-1"], ONE)
+    assert str(problem) == (
+        "replicas unanswering at once: expected at most 1 (maxUnavailable 1); "
+        "saw 2 (web-1, web-2) from 15.0s to 20.0s"
+    )
+    assert budget_violations(answers, events, ["web-2", "web-1"], Budget(2, "2")) == []
+
+
+def test_a_gap_overlapping_another_only_while_its_pod_was_just_ready_keeps_the_budget() -> None:
+    # web-2 is Ready at 20 and answers from 25; web-1 goes at 21: a Service's delay, not two down
+    events = timeline(*replaced("web-2", gone=10, ready=20), *replaced("web-1", gone=21, ready=30))
+    answers = [*down("web-2", 10, 24), *down("web-1", 21, 31)]
+    assert budget_violations(answers, events, ["web-2", "web-1"], ONE) == []
+
+
+def test_a_pod_ready_for_20s_while_refusing_is_a_violation() -> None:
+    events = timeline(*replaced("web-2", gone=10, ready=15))
+    [problem] = budget_violations(down("web-2", 10, 35), events, ["web-2"], ONE)
+    assert str(problem) == (
+        f"web-2: expected to answer within {PROPAGATION:g}s of becoming Ready; "
+        "saw Ready for 20.0s while it refused requests (from 15.0s to 35.0s)"
+    )
+
+
+def test_a_pod_long_ready_that_stops_answering_is_reported_for_the_time_it_refused() -> None:
+    events = timeline((0, EXISTING, pod("web-0")))
+    [problem] = budget_violations(down("web-0", 40, 50), events, ["web-0"], ONE)
+    assert problem.seen == "Ready for 10.0s while it refused requests (from 40.0s to 50.0s)"
+
+
+@pytest.mark.parametrize(
+    ("declared", "replicas", "unavailable"),
+    [(None, 5, 1), (2, 5, 2), ("25%", 5, 2), ("50%", 4, 2), ("10%", 3, 1), ("0%", 3, 1)],
+)
+def test_the_update_budget_rounds_a_percentage_up_and_is_at_least_one(
+    declared: int | str | None, replicas: int, unavailable: int
+) -> None:
+    budget = update_budget(DeclaredPolicies(max_unavailable=declared), replicas)
+    assert budget.unavailable == unavailable
+
+
+# stale reads
+
+WRITTEN = [
+    Written("web-0", "a0", 5),
+    Written("web-1", "b0", 6),
+    Written("web-0", "a1", 20),
+    Written("web-1", "b1", 21),
+]
+
+
+def stale(*answers: Answer) -> list[str]:
+    return [problem.seen for problem in stale_read_violations(answers, WRITTEN)]
+
+
+def test_answers_with_each_replicas_latest_value_are_not_stale() -> None:
+    assert stale(answer("web-0", 10, value="a0"), answer("web-0", 25, value="a1")) == []
+
+
+def test_another_replicas_value_is_a_stale_read() -> None:
+    [problem] = stale_read_violations([answer("web-0", 10, value="b0")], WRITTEN)
+    assert str(problem) == (
+        "web-0's answer at 10.0s: expected 'a0', written at 5.0s; saw 'b0', the value of web-1"
+    )
+
+
+def test_an_older_value_a_missing_one_and_an_unknown_one_are_stale_reads() -> None:
+    assert stale(
+        answer("web-0", 25, value="a0"),
+        answer("web-1", 25, MISSING, NOT_FOUND),
+        answer("web-1", 26, value="zz"),
+        answer("web-1", 27, REFUSED, "exit code 143"),  # no answer: not a read
+    ) == [
+        "'a0', an older value of its own",
+        f"no value: {NOT_FOUND} (the data is gone)",
+        "'zz', a value the suite never wrote",
+    ]
+
+
+def test_answers_to_requests_started_before_the_write_are_not_judged() -> None:
+    problems = stale(
+        answer("web-0", 1, MISSING, NOT_FOUND),  # before the first write
+        answer("web-0", 19, value="a0"),  # before the second
+        replace(answer("web-0", 19, value="a1"), ended=20.5),  # landed while it was asked
+    )
+    assert problems == []
+
+
+def test_service_answers_may_carry_any_replicas_latest_value() -> None:
+    problems = stale(
+        answer(SERVICE, 5.5, value="old"),  # web-1 had no value from the suite yet
+        answer(SERVICE, 10, value="a0"),
+        answer(SERVICE, 11, value="b0"),
+        answer(SERVICE, 25, value="b1"),
+    )
+    assert problems == []
+    assert stale(answer(SERVICE, 25, value="a0"), answer(SERVICE, 26, MISSING, NOT_FOUND)) == [
+        "'a0', the value of web-0",
+        f"no value: {NOT_FOUND} (the data is gone)",
+    ]
+
+
+def test_target_rows_count_the_outcomes_and_the_longest_gap() -> None:
+    answers = [*down("web-0", 10, 14), answer("web-0", 61, MISSING, NOT_FOUND)]
+    assert target_rows(answers, ["web-0", SERVICE], Timeline()) == [
+        {
+            "target": "web-0",
+            "requests": "62",
+            "answered": "56",
+            "without the value": "1",
+            "refused": "5",
+            "longest gap (s)": "4.0",
+            "Ready to answering, at most (s)": "-",
+        },
+        {
+            "target": SERVICE,
+            "requests": "0",
+            "answered": "0",
+            "without the value": "0",
+            "refused": "0",
+            "longest gap (s)": "0.0",
+            "Ready to answering, at most (s)": "-",
+        },
+    ]
+
+
+# the client's output
+
+
+def test_the_client_output_is_timed_through_its_clock_line() -> None:
+    output = (
+        "answer web-0 40.00 40.10 0 too early\n"  # before the clock line: no time for it
+        "clock 1000 50.00\n"
+        "answer web-0 52.50 52.75 0 hello   world\n"
+        "Terminated\n"
+        "answer web-0 53.00 53.10 0 cut sho"  # the log ended within the line
+    )
+    [read] = parse_client_output(output, time_zero=990)
+    assert read == Answer("web-0", 12.5, 12.75, ANSWERED, "hello   world")
+
+
+@pytest.mark.parametrize(
+    ("code", "output", "outcome"),
+    [
+        (0, "the value", ANSWERED),
+        (0, "404", ANSWERED),  # a page that says 404 is still the page
+        (1, NOT_FOUND, MISSING),
+        (1, "wget: server returned error: HTTP/1.0 404 File not found", MISSING),
+        (1, "wget: can't connect to remote host (10.96.0.10): Connection refused", REFUSED),
+        (1, "wget: bad address 'stsconf-web-0'", REFUSED),
+        (1, "wget: server returned error: HTTP/1.1 503 Service Unavailable", REFUSED),
+        (143, "", REFUSED),  # busybox timeout's kill
+        (124, "", REFUSED),  # coreutils timeout's
+    ],
+)
+def test_exit_codes_and_wget_messages_are_classified(code: int, output: str, outcome: str) -> None:
+    [read] = parse_client_output(f"clock 100 10.00\nanswer web-0 11 12 {code} {output}\n", 0)
+    assert read.outcome == outcome
+    assert read.value == (output or f"exit code {code}")
+
+
+def test_the_client_script_asks_each_target_from_a_loop_of_its_own() -> None:
+    script = ClientPlan({"web-0": "http://a/x?y=1&z", SERVICE: "http://b/x"}).script()
+    assert script.count("done &") == 2
+    assert "wget -q -O - 'http://a/x?y=1&z'" in script
+
+
+def test_target_rows_give_the_longest_a_pod_refused_after_becoming_ready() -> None:
+    events = timeline(*replaced("web-2", gone=10, ready=15))
+    [row] = target_rows(down("web-2", 10, 17), ["web-2"], events)
+    assert row["Ready to answering, at most (s)"] == "2.0"
+    assert row["longest gap (s)"] == "7.0"
