@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -31,6 +31,7 @@ CONFORMANCE = resources.CONFORMANCE  # tests/conformance, or its copy in the ins
 LIFECYCLE_PROPERTIES = frozenset({"lifecycle"})
 DISRUPTION_PROPERTIES = frozenset({
     "node_restart_keeps_pods", "at_most_one_per_identity", "replacement_follows_its_volume",
+    "available_during_drain",
 })  # fmt: skip
 # What a run of the whole suite asserts: every property of the matrix but those.
 PROPERTIES = (
@@ -145,24 +146,10 @@ def run_suite(
     manifest: Path, out_dir: Path, extra: list[str], silent_for: float,
     target: Path = CONFORMANCE,
 ) -> SuiteRun:
-    """Run the suite to its end, or until it has printed nothing for `silent_for` seconds.
-
-    Every wait of the suite ends at a timeout of its own, so a run always ends; how long it
-    takes grows with the machine's load (several runs at once on 2 cores). So the guard is on
-    silence, a run that stopped making progress, not on its length."""
+    """Run the suite to its end, or until it has printed nothing for `silent_for` seconds."""
     out_dir.mkdir(parents=True, exist_ok=True)
     command = suite_command(manifest, out_dir, extra, target)
-    log = out_dir / "output.log"
-    with log.open("wb") as sink:
-        child = subprocess.Popen(
-            command, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},  # each dot reaches the log as printed
-        )  # fmt: skip
-        returncode = wait_while_printing(child, log, silent_for)
-    output = log.read_text(errors="replace")
-    if returncode is None:
-        returncode = -1
-        output += f"\n[stsconf] stopped: the run printed nothing for {silent_for:.0f}s"
+    returncode, output = run_until_silent(command, out_dir / "output.log", silent_for)
     junit = out_dir / "junit.xml"
     outcomes = read_junit(junit.read_text()) if junit.exists() else {}
     return SuiteRun(
@@ -172,6 +159,28 @@ def run_suite(
         outcomes=outcomes,
         report=out_dir / "report.html",
     )
+
+
+def run_until_silent(
+    command: Sequence[str], log: Path, silent_for: float, cwd: Path = REPO,
+    env: Mapping[str, str] | None = None,
+) -> tuple[int, str]:
+    """Run the command to its end, or until it has printed nothing for `silent_for` seconds
+    (exit code -1 then); its output and errors, as printed, go to `log`.
+
+    Every wait of the suite ends at a timeout of its own, so a run always ends; how long it
+    takes grows with the machine's load (several runs at once on 2 cores). So the guard is on
+    silence, a run that stopped making progress, not on its length."""
+    with log.open("wb") as sink:
+        child = subprocess.Popen(
+            command, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT,
+            env={**(env or os.environ), "PYTHONUNBUFFERED": "1"},  # each dot logged as printed
+        )  # fmt: skip
+        returncode = wait_while_printing(child, log, silent_for)
+    output = log.read_text(errors="replace")
+    if returncode is None:
+        return -1, output + f"\n[stsconf] stopped: the run printed nothing for {silent_for:.0f}s"
+    return returncode, output
 
 
 def wait_while_printing(child: subprocess.Popen[bytes], log: Path, silent_for: float) -> int | None:

@@ -22,6 +22,7 @@ from stsconf.model.manifest import Manifest
 Obj = dict[str, Any]
 
 REQUEST_TIMEOUT = 30  # seconds, for every single non-watch request
+MERGE_PATCH = "application/merge-patch+json"  # a JSON merge patch (RFC 7386)
 
 
 class Kube:

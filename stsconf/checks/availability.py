@@ -11,11 +11,19 @@ doing, and are not counted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
-from stsconf.model.availability import ANSWERED, MISSING, SERVICE, Answer, Budget, Written
+from stsconf.model.availability import (
+    ANSWERED,
+    MISSING,
+    SERVICE,
+    Answer,
+    Budget,
+    Eviction,
+    Written,
+)
 from stsconf.model.expectations import Problem
 from stsconf.model.timeline import DELETED, Timeline
 
@@ -265,3 +273,24 @@ def target_rows(
 def _ready_to_answering(gap: Gap, ready: Sequence[Span]) -> list[float]:
     """For each time the pod became Ready within the gap: how long it refused after that."""
     return [gap.end - since for since, _ in ready if gap.start <= since < gap.end]
+
+
+def unaccepted_evictions(
+    evictions: Sequence[Eviction], waits_for_node: Collection[str]
+) -> list[Problem]:
+    """A drain's evictions are each accepted once the budget allows (retried while refused);
+    except after a pod whose replacement waits for the drained node (its volume is bound
+    there): the budget cannot allow more until the node is back, a drain that cannot finish
+    with such storage, not a broken promise."""
+    problems = []
+    for index, eviction in enumerate(evictions):
+        blocked = any(e.accepted and e.pod in waits_for_node for e in evictions[:index])
+        if not eviction.accepted and not blocked:
+            problems.append(
+                Problem(
+                    f"eviction of {eviction.pod}",
+                    "accepted once the PodDisruptionBudget allowed it",
+                    f"refused {eviction.refused} times in {eviction.seconds:.0f}s",
+                )
+            )
+    return problems

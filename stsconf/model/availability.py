@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from stsconf.model.policies import DeclaredPolicies
 
@@ -50,6 +51,17 @@ class Written:
 
 
 @dataclass(frozen=True)
+class Eviction:
+    """How the eviction of one pod went (workload/drain.py): accepted after `refused`
+    refusals (a PodDisruptionBudget forbade it then), `seconds` after the first request."""
+
+    pod: str
+    refused: int
+    seconds: float
+    accepted: bool
+
+
+@dataclass(frozen=True)
 class Budget:
     """How many replicas the manifest lets be unavailable at once during an operation."""
 
@@ -63,10 +75,36 @@ def update_budget(policies: DeclaredPolicies, replicas: int) -> Budget:
     declared = policies.max_unavailable
     if declared is None:
         return Budget(1, "a rolling update replaces one pod at a time (no maxUnavailable)")
-    if isinstance(declared, str) and declared.endswith("%"):
-        scaled = -(-int(declared[:-1]) * replicas // 100)
-        return Budget(max(scaled, 1), f"maxUnavailable {declared} of {replicas} replicas")
-    return Budget(max(int(declared), 1), f"maxUnavailable {declared}")
+    return Budget(max(_scaled(declared, replicas), 1), f"maxUnavailable {declared}")
+
+
+def disruption_budget(documents: Sequence[Mapping[str, Any]], labels: Mapping[str, str],
+                      replicas: int) -> Budget | None:
+    """The budget of the manifest's PodDisruptionBudget whose selector matches the pod labels:
+    maxUnavailable, or the replicas less minAvailable (percentages of the replicas, rounded
+    up, as the disruption controller scales them); None without one."""
+    for document in documents:
+        if document.get("kind") != "PodDisruptionBudget":
+            continue
+        spec = document.get("spec") or {}
+        wanted = (spec.get("selector") or {}).get("matchLabels") or {}
+        if not wanted or any(labels.get(key) != value for key, value in wanted.items()):
+            continue
+        name = f"PodDisruptionBudget {document['metadata']['name']}"
+        if spec.get("maxUnavailable") is not None:
+            most = _scaled(spec["maxUnavailable"], replicas)
+            return Budget(most, f"{name}: maxUnavailable {spec['maxUnavailable']}")
+        least = _scaled(spec.get("minAvailable", 1), replicas)
+        return Budget(
+            max(replicas - least, 0), f"{name}: minAvailable {spec.get('minAvailable', 1)}"
+        )
+    return None
+
+
+def _scaled(value: int | str, replicas: int) -> int:
+    if isinstance(value, str) and value.endswith("%"):
+        return -(-int(value[:-1]) * replicas // 100)
+    return int(value)
 
 
 @dataclass(frozen=True)

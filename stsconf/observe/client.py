@@ -17,9 +17,9 @@ from kubernetes import client
 
 from stsconf.access import rest, wait
 from stsconf.access.rest import Kube
-from stsconf.access.watching import Recorder
 from stsconf.model.availability import SERVICE, Answer, ClientPlan, parse_client_output
 from stsconf.model.manifest import Manifest
+from stsconf.observe.probe import start_pod
 
 CLIENT_NAME = "stsconf-client"
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -76,7 +76,10 @@ class Client:
         self.manifest = manifest
 
     @contextmanager
-    def running(self, pods: Sequence[str], path: str, timeout: float) -> Iterator[ClientPlan]:
+    def running(
+        self, pods: Sequence[str], path: str, timeout: float, avoid_node: str | None = None
+    ) -> Iterator[ClientPlan]:
+        """Started, on any node but `avoid_node` (one about to be drained), until the end."""
         plan = client_plan(self.manifest, pods, path)
         try:
             for pod in pods:
@@ -84,7 +87,7 @@ class Client:
                 self.kube.core.create_namespaced_service(
                     self.namespace, client.V1Service.model_validate(body)
                 )
-            self._start(plan, timeout)
+            self._start(plan, timeout, avoid_node)
             self._wait_answering(pods, timeout)
             yield plan
         finally:
@@ -100,8 +103,8 @@ class Client:
         )
         return str(text or "")
 
-    def _start(self, plan: ClientPlan, timeout: float) -> None:
-        body = {
+    def _start(self, plan: ClientPlan, timeout: float, avoid_node: str | None) -> None:
+        body: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {"name": CLIENT_NAME, "labels": {"app.kubernetes.io/name": CLIENT_NAME}},
@@ -115,19 +118,9 @@ class Client:
                 }],
             },
         }  # fmt: skip
-        with Recorder(
-            self.kube.core.list_namespaced_pod,
-            namespace=self.namespace,
-            field_selector=f"metadata.name={CLIENT_NAME}",
-        ) as recorder:
-            self.kube.core.create_namespaced_pod(self.namespace, client.V1Pod.model_validate(body))
-            wait.wait_on_watch(
-                recorder,
-                wait.pods_running_and_ready([CLIENT_NAME]),
-                expected=f"client pod {CLIENT_NAME} ({self.image}) Running",
-                seen=wait.describe_pods,
-                timeout=timeout,
-            )
+        if avoid_node:
+            body["spec"]["affinity"] = not_on(avoid_node)
+        start_pod(self.kube, self.namespace, body, timeout)
 
     def answers_once_served(
         self, pods: Sequence[str], since: float, time_zero: float, timeout: float
@@ -163,3 +156,15 @@ def _silent_since(answers: Sequence[Answer], pods: Sequence[str], since: float) 
     """The pods that served no request started after `since`."""
     served = {a.target for a in answers if a.served and a.started >= since}
     return [pod for pod in pods if pod not in served]
+
+
+def not_on(node: str) -> dict[str, Any]:
+    """A pod affinity that keeps the pod off `node`."""
+    away = {"key": "kubernetes.io/hostname", "operator": "NotIn", "values": [node]}
+    return {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [away]}]
+            }
+        }
+    }

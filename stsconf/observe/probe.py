@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from kubernetes import client
 
@@ -58,19 +59,7 @@ class Probe:
                 ],
             },
         }
-        with Recorder(
-            self.kube.core.list_namespaced_pod,
-            namespace=self.namespace,
-            field_selector=f"metadata.name={PROBE_NAME}",
-        ) as recorder:
-            self.kube.core.create_namespaced_pod(self.namespace, client.V1Pod.model_validate(body))
-            wait.wait_on_watch(
-                recorder,
-                wait.pods_running_and_ready([PROBE_NAME]),
-                expected=f"probe pod {PROBE_NAME} ({self.image}) Running",
-                seen=wait.describe_pods,
-                timeout=timeout,
-            )
+        start_pod(self.kube, self.namespace, body, timeout)
 
     def stop(self) -> None:
         rest.delete_pod(self.kube, PROBE_NAME, self.namespace, grace_seconds=0)
@@ -89,3 +78,20 @@ class Probe:
         result = self.exec("timeout", str(HTTP_TIMEOUT), "wget", "-q", "-O", "-", url)
         error = f"exit {result.returncode} {result.stderr.strip()}".strip()
         return HttpAnswer(url, result.ok, result.stdout, "" if result.ok else error)
+
+
+def start_pod(kube: Kube, namespace: str, body: dict[str, Any], timeout: float) -> None:
+    """Create the pod (one container) and wait until it runs."""
+    name = body["metadata"]["name"]
+    image = body["spec"]["containers"][0]["image"]
+    with Recorder(
+        kube.core.list_namespaced_pod, namespace=namespace, field_selector=f"metadata.name={name}"
+    ) as recorder:
+        kube.core.create_namespaced_pod(namespace, client.V1Pod.model_validate(body))
+        wait.wait_on_watch(
+            recorder,
+            wait.pods_running_and_ready([name]),
+            expected=f"pod {name} ({image}) Running",
+            seen=wait.describe_pods,
+            timeout=timeout,
+        )

@@ -186,6 +186,11 @@ GUARANTEES = (
         "used (the node affinity of a local volume), and keeps its data.",
     ),
     Guarantee(
+        "available_during_drain",
+        "Draining a replica's node through the Eviction API keeps the PodDisruptionBudget for a "
+        "client reading every replica; the pods come back with their claims and data.",
+    ),
+    Guarantee(
         "lifecycle",
         "Random sequences of scaling, pod deletions, template changes, partitions and writes "
         "leave every pod, revision, claim, value and status where the declared policies put "

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stsconf.access.rest import REQUEST_TIMEOUT
+from stsconf.access.rest import MERGE_PATCH, REQUEST_TIMEOUT
 from stsconf.model.manifest import Manifest
 from stsconf.workload.statefulset import StatefulSetUnderTest
 
 Obj = Mapping[str, Any]
-MERGE_PATCH = "application/merge-patch+json"
 
 
 def pod_names_from(manifest: Manifest, start: int, replicas: int) -> list[str]:

@@ -20,7 +20,6 @@ from stsconf.checks.ownership import controller_of, describe_controller
 from stsconf.workload.statefulset import StatefulSetUnderTest
 
 Obj = Mapping[str, Any]
-MERGE_PATCH = "application/merge-patch+json"
 RELEASED = "stsconf-released"  # a label value no selector of a manifest uses
 
 
@@ -101,7 +100,7 @@ def patch_pod_labels(web: StatefulSetUnderTest, pod: str, labels: Obj) -> None:
         pod,
         web.namespace,
         {"metadata": {"labels": dict(labels)}},
-        _content_type=MERGE_PATCH,
+        _content_type=rest.MERGE_PATCH,
         _request_timeout=REQUEST_TIMEOUT,
     )
 

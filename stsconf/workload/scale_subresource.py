@@ -11,7 +11,6 @@ from stsconf.access import rest
 from stsconf.workload.statefulset import StatefulSetUnderTest
 
 Obj = Mapping[str, Any]
-MERGE_PATCH = "application/merge-patch+json"
 
 
 def read_scale(web: StatefulSetUnderTest) -> dict[str, Any]:
@@ -41,5 +40,5 @@ def patch_scale(web: StatefulSetUnderTest, replicas: int) -> dict[str, Any]:
         web.name,
         web.namespace,
         {"spec": {"replicas": replicas}},
-        _content_type=MERGE_PATCH,
+        _content_type=rest.MERGE_PATCH,
     )

@@ -10,6 +10,7 @@ undone at the end of its test, passed or failed.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,12 @@ from typing import Any
 import pytest
 
 from stsconf.access import rest, wait
+from stsconf.checks.availability import (
+    PROPAGATION,
+    budget_violations,
+    target_rows,
+    unaccepted_evictions,
+)
 from stsconf.checks.data import own_data_problems, stored_problems
 from stsconf.checks.node_loss import (
     ReturnedPod,
@@ -26,14 +33,18 @@ from stsconf.checks.node_loss import (
     volume_placement_not_applicable,
 )
 from stsconf.checks.ordering import identity_overlaps
+from stsconf.checks.storage import same_claims_problems
 from stsconf.cluster_fixture import Cluster
+from stsconf.model.availability import SERVICE, Budget, Eviction, disruption_budget
 from stsconf.model.expectations import expect, expect_none
 from stsconf.model.manifest import Manifest
+from stsconf.model.timeline import pod_state_from_object
 from stsconf.observe import placement
+from stsconf.observe.client import Client
 from stsconf.observe.probe import Probe
 from stsconf.report.observations import Observations
 from stsconf.settings import Settings
-from stsconf.workload import disruption
+from stsconf.workload import disruption, drain
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 from stsconf.workload.variants import with_statefulset
 
@@ -335,3 +346,99 @@ def volume_nodes(web: StatefulSetUnderTest, pod: str) -> set[str]:
             volume = rest.raw(web.kube.core.read_persistent_volume, volume_name)
             found.add(placement.volume_node(volume))
     return found - {""}
+
+
+def test_available_during_drain(
+    cluster: Cluster, nodes: Nodes, own_namespace: str, cluster_to_itself: None,
+    settings: Settings, observe: Observations, record_form: Callable[[str], None],
+) -> None:  # fmt: skip
+    """Draining the node of a replica through the Eviction API, as `kubectl drain` does, keeps
+    the manifest's PodDisruptionBudget: a client never finds more replicas unanswering than it
+    allows; an evicted pod's replacement waits for its volume's node or moves with it, and
+    after uncordon every pod is Running and Ready with its claims and data."""
+    path = settings.manifest.probe.http_path
+    if not path:
+        pytest.skip("the manifest declares no HTTP path for a client to read its data from "
+                    "(annotation stsconf.io/probe-http-path)")  # fmt: skip
+    web = deployed(cluster, own_namespace, settings.manifest, settings)
+    names = web.manifest.pod_names(web.manifest.replicas)
+    node = placement.pod_node(web.pod(names[-1]))
+    on_node = [name for name in names if placement.pod_node(web.pod(name)) == node]
+    budget = drain_budget(web.manifest, len(names))
+    record_form(budget.source)
+    stored = stored_values(web, names)
+    claims_before = {name: claim_uids(web, name) for name in names}
+    volumes = {name: volume_nodes(web, name) for name in on_node}
+    old_uids = frozenset(web.pod(name)["metadata"]["uid"] for name in on_node)
+    client = Client(cluster.kube, own_namespace, settings.probe_image, web.manifest)
+    timeout = settings.timeouts.pods
+    with web.record_pods() as recorder, client.running(names, path, timeout, node):
+        with drain.cordoned(cluster.kube, node):
+            evictions = drain.evict_all(cluster.kube, own_namespace, on_node, timeout)
+            wait.wait_on_watch(
+                recorder,
+                replaced_or_waiting(on_node, old_uids),
+                expected=f"{', '.join(on_node)} evicted from {node} and created again: Running "
+                "and Ready elsewhere, or Pending for the node of its volume",
+                seen=wait.describe_pods,
+                timeout=timeout,
+                diagnose=web.diagnose,
+            )
+            cordoned_on = {name: placement.pod_node(web.pod(name)) for name in on_node}
+        web.wait_for_pods(recorder, names, replacing=old_uids)
+        since = time.time() - recorder.time_zero
+        answers = client.answers_once_served(names, since, recorder.time_zero, 2 * PROPAGATION)
+        timeline = pod_timeline(recorder)
+    observe.timeline(f"pods and the client's answers while {node} was drained", timeline, answers)
+    observe.table("answers per target", target_rows(answers, [*names, SERVICE], timeline))
+    observe.table("evictions", eviction_rows(evictions, volumes, cordoned_on))
+    replaced_on = {name: placement.pod_node(web.pod(name)) for name in on_node}
+    reads = {name: web.read_data(name) for name in names}
+    claims_after = {name: claim_uids(web, name) for name in names}
+    expect_none(
+        unaccepted_evictions(evictions, [pod for pod in on_node if volumes[pod] == {node}])
+        + budget_violations(answers, timeline, names, budget)
+        + placement_problems(volumes, replaced_on)
+        + same_claims_problems(claims_before, claims_after)
+        + own_data_problems(web.data_probe, stored, reads, f"after {node} was drained"),
+        f"draining {node}",
+    )
+
+
+def eviction_rows(
+    evictions: list[Eviction], volumes: dict[str, set[str]], cordoned_on: dict[str, str]
+) -> list[dict[str, str]]:
+    return [
+        {
+            "pod": e.pod,
+            "refused (429) first": str(e.refused),
+            "accepted": str(e.accepted),
+            "seconds": f"{e.seconds:.1f}",
+            "volume on": ", ".join(sorted(volumes[e.pod])) or "any node",
+            "replacement while cordoned": cordoned_on[e.pod] or "Pending, not scheduled",
+        }
+        for e in evictions
+    ]
+
+
+def drain_budget(manifest: Manifest, replicas: int) -> Budget:
+    """The manifest's PodDisruptionBudget, or without one every replica (nothing limits a
+    drain then)."""
+    labels = manifest.statefulset["spec"]["template"]["metadata"].get("labels") or {}
+    found = disruption_budget(manifest.documents, labels, replicas)
+    return found or Budget(replicas, "no PodDisruptionBudget: a drain may take every replica")
+
+
+def replaced_or_waiting(
+    names: list[str], old_uids: frozenset[str]
+) -> Callable[[wait.Objects], bool]:
+    """Each of `names` exists again with a new uid, Running and Ready or Pending unscheduled."""
+
+    def settled(pod: Obj) -> bool:
+        state = pod_state_from_object(pod)
+        return state.running_and_ready or (state.phase == "Pending" and not state.scheduled)
+
+    return lambda pods: all(
+        name in pods and pods[name]["metadata"]["uid"] not in old_uids and settled(pods[name])
+        for name in names
+    )

@@ -15,7 +15,7 @@ import pytest
 from stsconf.access import resources, rest
 from stsconf.cluster_fixture import Cluster
 from stsconf.observe import placement
-from stsconf.selftest import run_suite
+from stsconf.selftest import SuiteRun, run_suite
 from stsconf.settings import Settings
 from tests.selftest.detection import Violation, assert_detects, suite_options
 from tests.selftest.faults import ForceDeletingAutomation
@@ -50,14 +50,7 @@ def test_detects_data_wiped_when_pods_start_again(
         frozenset({"node_restart_keeps_pods", "replacement_follows_its_volume"}),
         holds=NONE,
     )
-    run = run_suite(
-        MANIFESTS / violation.manifest,
-        tmp_path,
-        [*suite_options(request, cluster, settings), *violation.options()],
-        SILENT_FOR,
-        target=DISRUPTION_TESTS,
-    )
-    assert_detects(run, violation)
+    assert_detects(run_on_disruptions(request, cluster, settings, violation, tmp_path), violation)
 
 
 def test_detects_automation_force_deleting_pods_of_a_silent_node(
@@ -83,3 +76,28 @@ def test_detects_automation_force_deleting_pods_of_a_silent_node(
         f"nothing\n{run.output[-4000:]}"
     )
     assert_detects(run, violation)
+
+
+def test_detects_pods_ready_before_serving_through_a_drain(
+    request: pytest.FixtureRequest, cluster: Cluster, settings: Settings, workers: list[str],
+    cluster_to_itself: None, tmp_path: Path,
+) -> None:  # fmt: skip
+    """A readiness probe that says Ready 30 s before nginx serves: the drained pod's
+    replacement is Ready while it refuses the client."""
+    violation = Violation("ready_before_serving.yaml", frozenset({"available_during_drain"}),
+                          holds=NONE)  # fmt: skip
+    assert_detects(run_on_disruptions(request, cluster, settings, violation, tmp_path), violation)
+
+
+def run_on_disruptions(
+    request: pytest.FixtureRequest, cluster: Cluster, settings: Settings, violation: Violation,
+    tmp_path: Path,
+) -> SuiteRun:  # fmt: skip
+    """The disruption properties the violation names, run on its manifest."""
+    return run_suite(
+        MANIFESTS / violation.manifest,
+        tmp_path,
+        [*suite_options(request, cluster, settings), *violation.options()],
+        SILENT_FOR,
+        target=DISRUPTION_TESTS,
+    )

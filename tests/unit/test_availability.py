@@ -6,6 +6,7 @@ it."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from stsconf.checks.availability import (
     ready_while_refusing,
     stale_read_violations,
     target_rows,
+    unaccepted_evictions,
 )
 from stsconf.model.availability import (
     ANSWERED,
@@ -28,7 +30,9 @@ from stsconf.model.availability import (
     Answer,
     Budget,
     ClientPlan,
+    Eviction,
     Written,
+    disruption_budget,
     parse_client_output,
     update_budget,
 )
@@ -154,6 +158,49 @@ def test_the_update_budget_rounds_a_percentage_up_and_is_at_least_one(
 ) -> None:
     budget = update_budget(DeclaredPolicies(max_unavailable=declared), replicas)
     assert budget.unavailable == unavailable
+
+
+
+def pdb(spec: dict[str, object], labels: dict[str, str] | None = None) -> dict[str, Any]:
+    selector = {"matchLabels": labels if labels is not None else {"app": "nginx"}}
+    return {"kind": "PodDisruptionBudget", "metadata": {"name": "web"},
+            "spec": {"selector": selector, **spec}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("spec", "replicas", "unavailable"),
+    [({"maxUnavailable": 1}, 3, 1), ({"maxUnavailable": "50%"}, 3, 2),
+     ({"minAvailable": 2}, 3, 1), ({"minAvailable": "50%"}, 3, 1)],
+)  # fmt: skip
+def test_the_disruption_budget_is_the_matching_pdbs(
+    spec: dict[str, object], replicas: int, unavailable: int
+) -> None:
+    documents: list[dict[str, Any]] = [{"kind": "Service"}, pdb(spec)]
+    budget = disruption_budget(documents, {"app": "nginx", "tier": "web"}, replicas)
+    assert budget is not None
+    assert budget.unavailable == unavailable
+    assert budget.source.startswith("PodDisruptionBudget web")
+
+
+def test_a_pdb_selecting_other_pods_is_no_budget() -> None:
+    other = pdb({"maxUnavailable": 1}, {"app": "db"})
+    assert disruption_budget([other], {"app": "nginx"}, 3) is None
+    assert disruption_budget([], {"app": "nginx"}, 3) is None
+
+
+def test_an_eviction_never_accepted_is_a_problem() -> None:
+    evictions = [Eviction("web-0", 0, 0.1, True), Eviction("web-1", 40, 180.0, False)]
+    [problem] = unaccepted_evictions(evictions, waits_for_node=set())
+    assert str(problem) == (
+        "eviction of web-1: expected accepted once the PodDisruptionBudget allowed it; "
+        "saw refused 40 times in 180s"
+    )
+
+
+def test_an_eviction_refused_after_one_whose_pod_waits_for_the_node_is_no_problem() -> None:
+    evictions = [Eviction("web-2", 0, 0.1, True), Eviction("web-1", 40, 180.0, False)]
+    assert unaccepted_evictions(evictions, waits_for_node={"web-2"}) == []
+    assert unaccepted_evictions(evictions[::-1], waits_for_node={"web-2"}) != []
 
 
 # stale reads

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -11,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from stsconf.access.airgap import DEFAULT_AIRGAP_FILE
-from stsconf.selftest import CONFORMANCE, REPO
+from stsconf.selftest import CONFORMANCE, REPO, run_until_silent
+from tests.unit.subprocesses import SILENT_FOR
 
 UNREACHABLE_KUBECONFIG = """apiVersion: v1
 kind: Config
@@ -26,9 +26,7 @@ def run_suite(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> 
     command = [sys.executable, "-m", "pytest", str(CONFORMANCE), "-p", "no:cacheprovider",
                f"--junitxml={tmp_path / 'junit.xml'}", f"--html={tmp_path / 'report.html'}",
                *args]  # fmt: skip
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120,
-                          env=env, check=False)  # fmt: skip
-    return done.returncode, done.stdout + done.stderr
+    return run_until_silent(command, tmp_path / "output.log", SILENT_FOR, env=env)
 
 
 def assert_one_line_error(output: str, message: str) -> None:

@@ -4,9 +4,11 @@ and the check's own message never repeats it. (Runs pytest on a tiny test file.)
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
+
+from stsconf.selftest import run_until_silent
+from tests.unit.subprocesses import SILENT_FOR
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "leak-check-pw-3f9a"
@@ -25,7 +27,7 @@ def test_keeps_quiet():
 """
 
 
-def run_pytest(tmp_path: Path, test_source: str) -> subprocess.CompletedProcess[str]:
+def run_pytest(tmp_path: Path, test_source: str) -> tuple[int, str]:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_sample.py").write_text(test_source)
     command = [
@@ -35,9 +37,7 @@ def run_pytest(tmp_path: Path, test_source: str) -> subprocess.CompletedProcess[
         "test_sample.py",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO), "STSCONF_REGISTRY_PASSWORD": PASSWORD}
-    return subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return run_until_silent(command, tmp_path / "output.log", SILENT_FOR, cwd=tmp_path, env=env)
 
 
 def last_line(output: str) -> str:
@@ -47,9 +47,9 @@ def last_line(output: str) -> str:
 def test_a_password_in_output_and_reports_fails_the_run_without_repeating_it(
     tmp_path: Path,
 ) -> None:
-    done = run_pytest(tmp_path, PRINTS_THE_PASSWORD)
-    verdict = last_line(done.stdout)
-    assert done.returncode == 1
+    code, output = run_pytest(tmp_path, PRINTS_THE_PASSWORD)
+    verdict = last_line(output)
+    assert code == 1
     assert verdict.startswith("stsconf: a registry password appears in:")
     assert "test_sample.py::test_prints_the_password (Captured stdout call)" in verdict
     assert str(tmp_path / "report.html") in verdict
@@ -57,10 +57,10 @@ def test_a_password_in_output_and_reports_fails_the_run_without_repeating_it(
 
 
 def test_a_clean_run_says_where_it_looked(tmp_path: Path) -> None:
-    done = run_pytest(tmp_path, KEEPS_QUIET)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert last_line(done.stdout) == (
+    code, output = run_pytest(tmp_path, KEEPS_QUIET)
+    assert code == 0, output
+    assert last_line(output) == (
         f"stsconf: no registry password in test output or in {tmp_path / 'report.html'}, "
         f"{tmp_path / 'junit.xml'}"
     )
-    assert PASSWORD not in done.stdout + done.stderr
+    assert PASSWORD not in output

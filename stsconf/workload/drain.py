@@ -1,0 +1,69 @@
+"""Draining a node as `kubectl drain` does: cordon it, then evict its pods through the Eviction
+API, which refuses (HTTP 429) an eviction that would exceed a PodDisruptionBudget; a refused
+eviction is asked again until it is accepted. Uncordoned at the end, whatever happened."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from stsconf.access import rest, wait
+from stsconf.access.rest import Kube
+from stsconf.model.availability import Eviction
+
+REFUSED_BY_BUDGET = 429  # the Eviction API's answer when a PodDisruptionBudget forbids it
+
+
+@contextmanager
+def cordoned(kube: Kube, node: str) -> Iterator[None]:
+    set_unschedulable(kube, node, True)
+    try:
+        yield
+    finally:
+        set_unschedulable(kube, node, False)
+
+
+def set_unschedulable(kube: Kube, node: str, unschedulable: bool) -> None:
+    kube.core.patch_node(
+        node, {"spec": {"unschedulable": unschedulable}}, _content_type=rest.MERGE_PATCH
+    )
+
+
+def evict_all(kube: Kube, namespace: str, pods: Sequence[str], timeout: float) -> list[Eviction]:
+    """Evict each pod in turn, asking again while a PodDisruptionBudget refuses; a pod whose
+    eviction is still refused after `timeout` seconds is left (`accepted` False)."""
+    return [evict(kube, namespace, pod, timeout) for pod in pods]
+
+
+def evict(kube: Kube, namespace: str, pod: str, timeout: float) -> Eviction:
+    started = time.monotonic()
+    refusals: list[bool] = []
+
+    def ask() -> bool:
+        accepted = request_eviction(kube, namespace, pod)
+        if not accepted:
+            refusals.append(True)
+        return accepted
+
+    accepted = wait.attempt_until(ask, bool, timeout=timeout)
+    return Eviction(pod, len(refusals), time.monotonic() - started, accepted)
+
+
+def request_eviction(kube: Kube, namespace: str, pod: str) -> bool:
+    """True when the API server accepted the eviction (or the pod is gone already)."""
+    body = client.V1Eviction.model_validate(
+        {"metadata": {"name": pod, "namespace": namespace}}
+    )
+    try:
+        kube.core.create_namespaced_pod_eviction(pod, namespace, body)
+    except ApiException as error:
+        if error.status == REFUSED_BY_BUDGET:
+            return False
+        if error.status == 404:
+            return True
+        raise
+    return True
