@@ -72,8 +72,15 @@ def data_probe(manifest: Manifest) -> DataProbe:
 def marker_file_probe(
     container: str, directories: Sequence[str], http_path: str | None = None
 ) -> DataProbe:
-    files = [shlex.quote(f"{d.rstrip('/')}/{MARKER_FILE}") for d in directories]
-    writes = [f'printf "%s\\n" "${VALUE_VARIABLE}" > {f}' for f in files]
+    paths = [f"{d.rstrip('/')}/{MARKER_FILE}" for d in directories]
+    files = [shlex.quote(path) for path in paths]
+    # written beside and renamed into place: a reader (the availability client) sees the old
+    # value or the new one, never a file cut short mid-write
+    writes = [
+        f'printf "%s\\n" "${VALUE_VARIABLE}" > {shlex.quote(path + ".new")} && '
+        f"mv {shlex.quote(path + '.new')} {shlex.quote(path)}"
+        for path in paths
+    ]
     problem = None
     if not files:
         problem = f"container {container} mounts no claim template (nowhere to keep data)"

@@ -156,6 +156,16 @@ def test_marker_file_probe_writes_and_reads_each_directory(tmp_path: Path) -> No
     assert [(d / "stsconf-marker").read_text() for d in directories] == [value + "\n"] * 2
     assert stored.read is not None
     assert probe.reads_back(value, stored.read.output)
+    assert sorted(p.name for d in directories for p in d.iterdir()) == ["stsconf-marker"] * 2
+
+
+def test_the_marker_file_is_renamed_into_place_never_rewritten_where_it_is_read() -> None:
+    # a client reading it over HTTP meanwhile saw an empty file when `>` truncated it in place
+    probe = marker_file_probe("c", ["/data"])
+    assert probe.write_script.startswith(
+        'printf "%s\\n" "$STSCONF_VALUE" > /data/stsconf-marker.new && '
+        "mv /data/stsconf-marker.new /data/stsconf-marker"
+    )
 
 
 def test_declared_commands_get_the_value_in_the_environment(tmp_path: Path) -> None:
