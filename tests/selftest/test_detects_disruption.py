@@ -82,7 +82,7 @@ def test_detects_pods_ready_before_serving_through_a_drain(
     request: pytest.FixtureRequest, cluster: Cluster, settings: Settings, workers: list[str],
     cluster_to_itself: None, tmp_path: Path,
 ) -> None:  # fmt: skip
-    """A readiness probe that says Ready 30 s before nginx serves: the drained pod's
+    """A readiness probe that says Ready 90 s before nginx serves: the drained pod's
     replacement is Ready while it refuses the client."""
     violation = Violation("ready_before_serving.yaml", frozenset({"available_during_drain"}),
                           holds=NONE)  # fmt: skip

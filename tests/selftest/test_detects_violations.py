@@ -59,7 +59,7 @@ VIOLATIONS = {
     "emptydir_instead_of_claims": Violation(
         "emptydir.yaml", DATA_LOSS_PROPERTIES | {"no_stale_reads"}
     ),
-    # Ready at once, serving 30 s later: a rolling update leaves clients without either pod.
+    # Ready at once, serving 90 s later: a rolling update leaves clients without either pod.
     # Only what does not read over HTTP right after the pods are Ready runs beside it.
     "ready_before_serving": Violation(
         "ready_before_serving.yaml",
