@@ -26,7 +26,7 @@ from stsconf.model.availability import (
     Written,
 )
 from stsconf.model.expectations import Problem
-from stsconf.model.timeline import DELETED, EXISTING, Timeline
+from stsconf.model.timeline import DELETED, EXISTING, PodEvent, Timeline
 
 # Seconds a Service may take to route to a pod that became Ready: kube-proxy programs its
 # endpoints, slower on a loaded machine (up to 1 s in CI; over 10 s at load 35 in a soak beside
@@ -79,11 +79,20 @@ def ready_spans(timeline: Timeline, pod: str, end: float) -> list[Span]:
         if ready and since is None:
             since = -math.inf if event.kind == EXISTING else event.seconds
         elif not ready and since is not None:
-            spans.append((since, event.seconds))
+            spans.append((since, _ended(event, timeline.time_zero)))
             since = None
     if since is not None:
         spans.append((since, end))
     return spans
+
+
+def _ended(event: PodEvent, time_zero: float) -> float:
+    """When the pod stopped being Ready: when its deletion was asked for, by the API server's
+    clock, where that came first (a loaded machine's watch hears of it seconds late)."""
+    asked = event.pod.deletion_requested
+    if asked is None or not time_zero:
+        return event.seconds
+    return min(event.seconds, asked - time_zero)
 
 
 def counted(gap: Gap, ready: Sequence[Span]) -> list[Span]:

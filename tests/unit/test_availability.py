@@ -359,3 +359,14 @@ def test_target_rows_give_the_longest_a_pod_refused_after_becoming_ready() -> No
     [row] = target_rows(down("web-2", 10, 17), ["web-2"], events)
     assert row["Ready to answering, at most (s)"] == "2.0"
     assert row["longest gap (s)"] == "7.0"
+
+
+def test_a_ready_span_ends_when_the_api_asked_for_the_deletion_not_when_the_watch_heard() -> None:
+    # the watch heard of the deletion 6 s after the API server's deletionTimestamp said
+    zero = 1_000_000.0
+    deleting = replace(pod("web-0", terminating=True), deletion_requested=zero + 14)
+    events = Timeline([PodEvent(0, 0.1, EXISTING, pod("web-0")),
+                       PodEvent(1, 20.0, MODIFIED, deleting)], zero)  # fmt: skip
+    assert ready_spans(events, "web-0", end=END) == [(-math.inf, 14.0)]
+    # refusing from 14.5: not Ready then, so not "Ready while refusing"
+    assert budget_violations(down("web-0", 15, 30), events, ["web-0"], ONE) == []
