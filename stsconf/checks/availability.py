@@ -123,6 +123,21 @@ def _minus(part: Span, cut: Span) -> list[Span]:
     return [(s, e) for s, e in ((start, cut_start), (cut_end, end)) if e > s]
 
 
+def unasked(answers: Sequence[Answer], replicas: Sequence[str], after: float) -> list[Problem]:
+    """Each replica was asked after `after` (when the operation ended): without that the
+    answers say nothing about the operation, and no other check may pass on them."""
+    asked = {answer.target for answer in answers if answer.started >= after}
+    return [
+        Problem(
+            f"the client's requests to {replica}",
+            f"some started after {after:.1f}s, when the operation had ended",
+            "none: nothing to judge the operation by",
+        )
+        for replica in replicas
+        if replica not in asked
+    ]
+
+
 def budget_violations(
     answers: Sequence[Answer], timeline: Timeline, replicas: Sequence[str], budget: Budget
 ) -> list[Problem]:

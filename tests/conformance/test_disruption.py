@@ -23,6 +23,7 @@ from stsconf.checks.availability import (
     budget_violations,
     target_rows,
     unaccepted_evictions,
+    unasked,
 )
 from stsconf.checks.data import own_data_problems, stored_problems
 from stsconf.checks.node_loss import (
@@ -397,6 +398,7 @@ def test_available_during_drain(
     claims_after = {name: claim_uids(web, name) for name in names}
     expect_none(
         unaccepted_evictions(evictions, [pod for pod in on_node if volumes[pod] == {node}])
+        + unasked(answers, names, since)
         + budget_violations(answers, timeline, names, budget)
         + placement_problems(volumes, replaced_on)
         + same_claims_problems(claims_before, claims_after)

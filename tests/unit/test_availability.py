@@ -23,6 +23,7 @@ from stsconf.checks.availability import (
     stale_read_violations,
     target_rows,
     unaccepted_evictions,
+    unasked,
 )
 from stsconf.model.availability import (
     ANSWERED,
@@ -370,3 +371,10 @@ def test_a_ready_span_ends_when_the_api_asked_for_the_deletion_not_when_the_watc
     assert ready_spans(events, "web-0", end=END) == [(-math.inf, 14.0)]
     # refusing from 14.5: not Ready then, so not "Ready while refusing"
     assert budget_violations(down("web-0", 15, 30), events, ["web-0"], ONE) == []
+
+
+def test_a_replica_not_asked_after_the_operation_leaves_nothing_to_judge() -> None:
+    answers = [answer("web-0", 30), answer("web-1", 10)]
+    [problem] = unasked(answers, ["web-0", "web-1"], after=20)
+    assert problem.what == "the client's requests to web-1"
+    assert unasked([], ["web-0"], after=0) != []  # no answers at all: never a pass
