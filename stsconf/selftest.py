@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stsconf.access import resources
+from stsconf.model.availability import NO_HTTP_PATH
 from stsconf.report.junit import Outcome, read_junit
 from stsconf.report.matrix import GUARANTEES
 
@@ -80,7 +81,7 @@ class SuiteRun:
             name
             for name in HTTP_CLIENT_PROPERTIES
             if (o := self.outcomes.get(f"test_{name}")) and o.result == "skipped"
-            and "declares no HTTP path" in o.message
+            and NO_HTTP_PATH in o.message
         }  # fmt: skip
 
     def skipped_for_gates(self) -> set[str]:

@@ -22,6 +22,11 @@ REFUSED = "refused"  # no answer: connection refused, timed out, no address, a s
 INTERVAL = 0.25  # seconds between two requests to one target
 REQUEST_TIMEOUT = 2  # seconds one request may take (busybox `timeout`, not wget's own -T)
 SERVICE = "service"  # the target name of the requests through the manifest's Service
+# Why the client properties skip a manifest: they read its data over HTTP.
+NO_HTTP_PATH = (
+    "the manifest declares no HTTP path for a client to read its data from "
+    "(annotation stsconf.io/probe-http-path)"
+)
 
 
 @dataclass(frozen=True)

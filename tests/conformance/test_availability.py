@@ -23,7 +23,7 @@ from stsconf.checks.availability import (
     unasked,
 )
 from stsconf.checks.data import stored_problems
-from stsconf.model.availability import SERVICE, Answer, Written, update_budget
+from stsconf.model.availability import NO_HTTP_PATH, SERVICE, Answer, Written, update_budget
 from stsconf.model.expectations import expect_none
 from stsconf.model.policies import ON_DELETE
 from stsconf.model.timeline import Timeline
@@ -97,10 +97,7 @@ def test_no_stale_reads(web: StatefulSetUnderTest, client: Client, observe: Obse
 def _http_path(web: StatefulSetUnderTest) -> str:
     path = web.data_probe.http_path
     if not path:
-        pytest.skip(
-            "the manifest declares no HTTP path for a client to read its data from "
-            "(annotation stsconf.io/probe-http-path)"
-        )
+        pytest.skip(NO_HTTP_PATH)
     return path
 
 

@@ -36,7 +36,7 @@ from stsconf.checks.node_loss import (
 from stsconf.checks.ordering import identity_overlaps
 from stsconf.checks.storage import same_claims_problems
 from stsconf.cluster_fixture import Cluster
-from stsconf.model.availability import SERVICE, Budget, Eviction, disruption_budget
+from stsconf.model.availability import NO_HTTP_PATH, SERVICE, Budget, Eviction, disruption_budget
 from stsconf.model.expectations import expect, expect_none
 from stsconf.model.manifest import Manifest
 from stsconf.model.timeline import pod_state_from_object
@@ -359,8 +359,7 @@ def test_available_during_drain(
     after uncordon every pod is Running and Ready with its claims and data."""
     path = settings.manifest.probe.http_path
     if not path:
-        pytest.skip("the manifest declares no HTTP path for a client to read its data from "
-                    "(annotation stsconf.io/probe-http-path)")  # fmt: skip
+        pytest.skip(NO_HTTP_PATH)
     web = deployed(cluster, own_namespace, settings.manifest, settings)
     names = web.manifest.pod_names(web.manifest.replicas)
     node = placement.pod_node(web.pod(names[-1]))
