@@ -3,6 +3,7 @@ callers block until a condition on the objects holds (no polling)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -57,9 +58,7 @@ class Recorder:
     def stop(self) -> None:
         with self._condition:
             self._stopped = True
-            response = self._response
-        if response is not None:
-            response.shutdown()
+            _end_stream(self._response)
         self._thread.join(timeout=5)
 
     def wait_until(self, condition: Callable[[dict[str, Obj]], bool], timeout: float) -> bool:
@@ -108,7 +107,7 @@ class Recorder:
         with self._condition:
             self._response = response
             if self._stopped:
-                response.shutdown()
+                _end_stream(response)
         try:
             buffer = b""
             for chunk in response.stream(4096):
@@ -121,6 +120,8 @@ class Recorder:
             if not self._stopped:
                 raise
         finally:
+            with self._condition:
+                self._response = None
             response.release_conn()
         return resource_version
 
@@ -143,3 +144,12 @@ class Recorder:
             seconds = time.monotonic() - self._started
             self.events.append(WatchEvent(len(self.events), seconds, kind, obj))
             self._condition.notify_all()
+
+
+def _end_stream(response: Any) -> None:
+    """Shut a watch stream's socket so its reader returns. The server or urllib3 may have
+    closed it a moment before (a watch that ended on its own): then there is nothing to do."""
+    if response is None:
+        return
+    with contextlib.suppress(OSError, RuntimeError, ValueError):
+        response.shutdown()

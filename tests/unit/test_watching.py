@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import queue
 from collections.abc import Iterator
@@ -73,3 +74,26 @@ def test_wait_gives_up_after_its_timeout() -> None:
     api = FakeApi([])
     with Recorder(api.list) as recorder:
         assert not recorder.wait_until(lambda objects: "web-0" in objects, timeout=0.2)
+
+
+class EndedResponse(FakeResponse):
+    """A watch whose socket was closed under it, as urllib3 does when the server ends it."""
+
+    def shutdown(self) -> None:
+        super().shutdown()
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+
+class EndedStreamApi(FakeApi):
+    def list(self, **kwargs: Any) -> FakeResponse:
+        if kwargs.get("watch"):
+            self.watch_calls.append(kwargs)
+            return EndedResponse(events=self.events)
+        return super().list(**kwargs)
+
+
+def test_stopping_after_the_server_closed_the_watch_is_quiet() -> None:
+    api = EndedStreamApi([pod("web-0", "9")])
+    with Recorder(api.list) as recorder:
+        assert recorder.wait_until(lambda objects: "web-0" in objects, timeout=5)
+    assert len(api.watch_calls) >= 1
