@@ -3,7 +3,7 @@ volume belongs to. Plain reads of API objects."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 Obj = Mapping[str, Any]
@@ -19,6 +19,12 @@ def takes_ordinary_pods(node: Obj) -> bool:
     """A node the scheduler gives pods without tolerations: no NoSchedule/NoExecute taint."""
     taints = (node.get("spec") or {}).get("taints") or []
     return all(taint.get("effect") == "PreferNoSchedule" for taint in taints)
+
+
+def busiest_node(pod_nodes: Sequence[str]) -> str:
+    """Of the nodes pods run on (in ordinal order), the one running the most of them; a tie
+    goes to the node of the highest ordinal among them."""
+    return max(reversed(pod_nodes), key=pod_nodes.count)
 
 
 def ordinary_workers(nodes: Iterable[Obj]) -> list[str]:

@@ -5,7 +5,7 @@ eviction is asked again until it is accepted. Uncordoned at the end, whatever ha
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 
 from kubernetes import client
@@ -33,10 +33,23 @@ def set_unschedulable(kube: Kube, node: str, unschedulable: bool) -> None:
     )
 
 
-def evict_all(kube: Kube, namespace: str, pods: Sequence[str], timeout: float) -> list[Eviction]:
+def evict_all(
+    kube: Kube,
+    namespace: str,
+    pods: Sequence[str],
+    timeout: float,
+    waits_for_node: Collection[str] = (),
+) -> list[Eviction]:
     """Evict each pod in turn, asking again while a PodDisruptionBudget refuses; a pod whose
-    eviction is still refused after `timeout` seconds is left (`accepted` False)."""
-    return [evict(kube, namespace, pod, timeout) for pod in pods]
+    eviction is still refused after `timeout` seconds is left (`accepted` False).
+
+    Once a pod of `waits_for_node` (its replacement needs this node, cordoned) is evicted, the
+    budget cannot allow more until the node is back: the others are asked once each."""
+    evictions: list[Eviction] = []
+    for pod in pods:
+        blocked = any(e.accepted and e.pod in waits_for_node for e in evictions)
+        evictions.append(evict(kube, namespace, pod, 0 if blocked else timeout))
+    return evictions
 
 
 def evict(kube: Kube, namespace: str, pod: str, timeout: float) -> Eviction:

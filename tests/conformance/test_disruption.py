@@ -353,32 +353,38 @@ def test_available_during_drain(
     cluster: Cluster, nodes: Nodes, own_namespace: str, cluster_to_itself: None,
     settings: Settings, observe: Observations, record_form: Callable[[str], None],
 ) -> None:  # fmt: skip
-    """Draining the node of a replica through the Eviction API, as `kubectl drain` does, keeps
-    the manifest's PodDisruptionBudget: a client never finds more replicas unanswering than it
-    allows; an evicted pod's replacement waits for its volume's node or moves with it, and
-    after uncordon every pod is Running and Ready with its claims and data."""
+    """Draining the node running the most replicas through the Eviction API, as `kubectl drain`
+    does, keeps the manifest's PodDisruptionBudget: a client never finds more replicas
+    unanswering than it allows; an evicted pod's replacement waits for its volume's node or
+    moves with it, and after uncordon every pod is Running and Ready with its claims and data."""
     path = settings.manifest.probe.http_path
     if not path:
         pytest.skip(NO_HTTP_PATH)
     web = deployed(cluster, own_namespace, settings.manifest, settings)
     names = web.manifest.pod_names(web.manifest.replicas)
-    node = placement.pod_node(web.pod(names[-1]))
-    on_node = [name for name in names if placement.pod_node(web.pod(name)) == node]
+    pod_nodes = {name: placement.pod_node(web.pod(name)) for name in names}
+    node = placement.busiest_node(list(pod_nodes.values()))
+    on_node = [name for name in names if pod_nodes[name] == node]
     budget = drain_budget(web.manifest, len(names))
     record_form(budget.source)
     stored = stored_values(web, names)
     claims_before = {name: claim_uids(web, name) for name in names}
     volumes = {name: volume_nodes(web, name) for name in on_node}
-    old_uids = frozenset(web.pod(name)["metadata"]["uid"] for name in on_node)
+    waits_for_node = [pod for pod in on_node if volumes[pod] == {node}]
+    uids = {name: web.pod(name)["metadata"]["uid"] for name in on_node}
     client = Client(cluster.kube, own_namespace, settings.probe_image, web.manifest)
     timeout = settings.timeouts.pods
     with web.record_pods() as recorder, client.running(names, path, timeout, node):
         with drain.cordoned(cluster.kube, node):
-            evictions = drain.evict_all(cluster.kube, own_namespace, on_node, timeout)
+            evictions = drain.evict_all(
+                cluster.kube, own_namespace, on_node, timeout, waits_for_node
+            )
+            evicted = [e.pod for e in evictions if e.accepted]
+            old_uids = frozenset(uids[name] for name in evicted)
             wait.wait_on_watch(
                 recorder,
-                replaced_or_waiting(on_node, old_uids),
-                expected=f"{', '.join(on_node)} evicted from {node} and created again: Running "
+                replaced_or_waiting(evicted, old_uids),
+                expected=f"{', '.join(evicted)} evicted from {node} and created again: Running "
                 "and Ready elsewhere, or Pending for the node of its volume",
                 seen=wait.describe_pods,
                 timeout=timeout,
@@ -396,7 +402,7 @@ def test_available_during_drain(
     reads = {name: web.read_data(name) for name in names}
     claims_after = {name: claim_uids(web, name) for name in names}
     expect_none(
-        unaccepted_evictions(evictions, [pod for pod in on_node if volumes[pod] == {node}])
+        unaccepted_evictions(evictions, waits_for_node)
         + unasked(answers, names, since)
         + budget_violations(answers, timeline, names, budget)
         + placement_problems(volumes, replaced_on)
