@@ -25,6 +25,7 @@ from stsconf.access.pull_secret import (
 )
 from stsconf.checks.declared import RequireError, parse_required
 from stsconf.model.manifest import (
+    NOT_APPLICABLE,
     Manifest,
     ManifestError,
     airgap_images_of_others,
@@ -191,6 +192,7 @@ def read_settings(config: pytest.Config) -> Settings:
     option.kind_bin = option.kind_bin or shutil.which("kind")
     option.kind_kubectl_bin = option.kind_kubectl_bin or shutil.which("kubectl")
     manifest = load_manifest(option.manifest, option.statefulset, option.container)
+    check_not_applicable(manifest)
     image = option.image or default_image(manifest, airgap.images if airgap else None)
     probe_image = option.probe_image or (airgap.probe_image if airgap else DEFAULT_PROBE_IMAGE)
     existing = option.existing_kubeconfig
@@ -214,6 +216,29 @@ def read_settings(config: pytest.Config) -> Settings:
         required=parse_required(option.require, [g.property_id for g in GUARANTEES]),
         feature_gates=merged_gates(option.feature_gates),
     )
+
+
+def check_not_applicable(manifest: Manifest) -> None:
+    known = {g.property_id for g in GUARANTEES}
+    unknown = sorted(set(manifest.not_applicable) - known)
+    if unknown:
+        raise ManifestError(
+            f"annotation {NOT_APPLICABLE}: no property {', '.join(unknown)}; the properties: "
+            f"{', '.join(sorted(known))}"
+        )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A property the manifest says its app cannot take is skipped with the manifest's
+    reason, before any fixture deploys anything for it."""
+    settings = item.config.stash.get(SETTINGS, None)
+    if settings is None or resources.CONFORMANCE not in item.path.parents:
+        return
+    name = getattr(item, "originalname", item.name).removeprefix("test_")
+    reason = settings.manifest.not_applicable.get(name)
+    if reason:
+        pytest.skip(f"not applicable to this app, its manifest says ({NOT_APPLICABLE}): {reason}")
 
 
 def environment_entries(settings: Settings) -> dict[str, str]:

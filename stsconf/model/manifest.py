@@ -23,6 +23,10 @@ PROBE_CONTAINER = "stsconf.io/probe-container"  # where they run (default: the f
 PROBE_HTTP_PATH = "stsconf.io/probe-http-path"  # also read the value back over HTTP at this path
 PROBE_HTTP_PORT = "stsconf.io/probe-http-port"  # the container port (number or name) serving it
 PROBE_ANNOTATIONS = (PROBE_WRITE, PROBE_READ, PROBE_CONTAINER, PROBE_HTTP_PATH, PROBE_HTTP_PORT)
+# Properties the app cannot take, one `property: reason` a line (a quorum that a copy of one
+# replica cannot form, say): skipped with that reason
+NOT_APPLICABLE = "stsconf.io/not-applicable"
+KNOWN_ANNOTATIONS = (*PROBE_ANNOTATIONS, NOT_APPLICABLE)
 HTTP_PORT_NAME = "http"  # the port name that says "this one serves HTTP"
 
 
@@ -110,6 +114,11 @@ class Manifest:
     @property
     def probe(self) -> ProbeDeclaration:
         return probe_declaration(self.annotations, self.container_names)
+
+    @property
+    def not_applicable(self) -> dict[str, str]:
+        """The properties the manifest says its app cannot take, each with its reason."""
+        return not_applicable(self.annotations.get(NOT_APPLICABLE, ""))
 
     @property
     def storage_not_applicable(self) -> str | None:
@@ -274,11 +283,11 @@ def probe_declaration(
     unknown = sorted(
         key
         for key in annotations
-        if key.startswith(ANNOTATION_PREFIX) and key not in PROBE_ANNOTATIONS
+        if key.startswith(ANNOTATION_PREFIX) and key not in KNOWN_ANNOTATIONS
     )
     if unknown:
         raise ManifestError(
-            f"unknown annotation {', '.join(unknown)}; known: {', '.join(PROBE_ANNOTATIONS)}"
+            f"unknown annotation {', '.join(unknown)}; known: {', '.join(KNOWN_ANNOTATIONS)}"
         )
     values = {key: annotations[key].strip() for key in PROBE_ANNOTATIONS if key in annotations}
     empty = [key for key, value in values.items() if not value]
@@ -303,6 +312,22 @@ def probe_declaration(
     return ProbeDeclaration(
         container, write, read, http_path, http_port=http_port, declared=bool(values)
     )
+
+
+def not_applicable(text: str) -> dict[str, str]:
+    """Annotation stsconf.io/not-applicable read: `property: reason`, one a line."""
+    found = {}
+    for line in text.splitlines():
+        name, colon, reason = (part.strip() for part in line.partition(":"))
+        if not line.strip():
+            continue
+        if not (colon and name and reason):
+            raise ManifestError(
+                f"annotation {NOT_APPLICABLE}: expected `property: reason` on each line (the "
+                f"reason is shown where the property is skipped); got {line.strip()!r}"
+            )
+        found[name.removeprefix("test_")] = reason
+    return found
 
 
 def image_name(image: str) -> str:

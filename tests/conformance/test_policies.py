@@ -255,7 +255,9 @@ def test_pvc_retention_policy(
     # manifest that declares them; this test declares the deleting forms itself (and Parallel,
     # only to start its pods sooner).
     record_form("whenScaled: Delete, whenDeleted: Delete (deployed by this test)")
-    replicas = 1  # scaled down to, from one more: the fewest claims that show both policies
+    # scaled down to the manifest's replicas from one more: the app in its declared shape
+    # (a quorum of 3 cannot serve as 1), and a condemned claim to show both policies
+    replicas = settings.manifest.replicas
     manifest = with_spec(
         settings.manifest,
         {

@@ -7,8 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stsconf.model.manifest import ClaimTemplate, ManifestError, label_selector, load_manifest
-from stsconf.settings import DEFAULT_MANIFEST
+from stsconf.model.manifest import (
+    NOT_APPLICABLE,
+    ClaimTemplate,
+    ManifestError,
+    label_selector,
+    load_manifest,
+)
+from stsconf.settings import DEFAULT_MANIFEST, check_not_applicable
 
 SELFTEST_MANIFESTS = Path(__file__).resolve().parent.parent / "selftest" / "manifests"
 
@@ -148,3 +154,31 @@ def test_an_http_port_without_a_path_is_refused(tmp_path: Path) -> None:
     declared["metadata"]["annotations"].pop("stsconf.io/probe-http-path")  # type: ignore[index]
     with pytest.raises(ManifestError, match=r"probe-http-port needs stsconf\.io/probe-http-path"):
         load_manifest(write(tmp_path, with_ports(*METRICS_FIRST), declared))
+
+
+def with_not_applicable(tmp_path: Path, text: str) -> Path:
+    declared = statefulset()
+    declared["metadata"] = {"name": "db", "annotations": {NOT_APPLICABLE: text}}
+    return write(tmp_path, declared, SERVICE)
+
+
+def test_properties_the_app_cannot_take_are_read_with_their_reasons(tmp_path: Path) -> None:
+    text = "start_ordinal: names are etcd's own\n\ntest_lifecycle: no quorum below 2: none Ready\n"
+    manifest = load_manifest(with_not_applicable(tmp_path, text))
+    assert manifest.not_applicable == {
+        "start_ordinal": "names are etcd's own",
+        "lifecycle": "no quorum below 2: none Ready",
+    }
+    check_not_applicable(manifest)
+
+
+def test_a_property_declared_not_applicable_needs_a_reason(tmp_path: Path) -> None:
+    manifest = load_manifest(with_not_applicable(tmp_path, "start_ordinal\n"))
+    with pytest.raises(ManifestError, match=r"expected `property: reason`.*'start_ordinal'"):
+        _ = manifest.not_applicable
+
+
+def test_an_unknown_property_declared_not_applicable_is_named(tmp_path: Path) -> None:
+    manifest = load_manifest(with_not_applicable(tmp_path, "start_ordinals: a typo\n"))
+    with pytest.raises(ManifestError, match="no property start_ordinals; the properties: "):
+        check_not_applicable(manifest)
