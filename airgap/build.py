@@ -55,7 +55,9 @@ def build(minors: list[str] | None = None) -> dict[str, object]:
     shared = Shared(programs, donor, node_root, app_images, network_image)
     result: dict[str, object] = {}
     for minor in minors:  # each minor recorded as soon as it is built
-        cluster = build_minor(config.versions(minor), shared, cache, logs)
+        cluster, built = build_minor(config.versions(minor), shared, cache, logs)
+        if minor == minors[0]:
+            app_images["etcd"] = build_etcd_image(built["etcd"], shared.donor, minor, logs)
         result = {
             "kind_bin": str(programs["kind"]),
             "kind_version": config.versions(minor).kind,
@@ -80,8 +82,8 @@ class Shared:
 
 def build_minor(
     versions: config.Versions, shared: Shared, cache: Path, logs: Path
-) -> dict[str, str]:
-    """One minor's programs and node image; its entry in airgap.json."""
+) -> tuple[dict[str, str], dict[str, Path]]:
+    """One minor's programs and node image: its entry in airgap.json, and the programs."""
     with step(f"Go programs of Kubernetes {versions.minor} (Kubernetes, etcd, CoreDNS, pause)"):
         built = gobuild.build_all(
             cache / "bin", gobuild.minor_builds(versions), logs / "go.log", f"{versions.minor} "
@@ -98,11 +100,19 @@ def build_minor(
             shared.network_image,
             logs,
         )
-    return {
+    entry = {
         "kubernetes_version": versions.kubernetes,
         "node_image": node_image,
         "kubectl_bin": str(programs["kubectl"]),
     }
+    return entry, built
+
+
+def build_etcd_image(binary: Path, donor: Path, minor: str, logs: Path) -> str:
+    """The etcd example's image, from the etcd the first minor built (its control plane's)."""
+    with step(f"etcd example image (etcd of Kubernetes {minor})"):
+        spec = images.etcd_image(binary, donor, config.versions(minor).etcd)
+        return images.build(spec, logs / "images.log")
 
 
 def built_before() -> dict[str, dict[str, str]]:

@@ -211,6 +211,24 @@ def redis_image(donor: Path) -> ImageSpec:
     )
 
 
+def etcd_image(binary: Path, donor: Path, version: str) -> ImageSpec:
+    """etcd for the example of a quorum (manifests/examples/etcd.yaml), with busybox: sh, wget
+    and base64 for its data probe, httpd to serve what a member reads."""
+
+    def fill(tree: Path) -> None:
+        minimalfs.skeleton(tree)
+        minimalfs.busybox(donor, tree)
+        install(tree, binary, "/usr/local/bin/etcd")
+        (tree / "var/lib/etcd").mkdir(parents=True)
+
+    return ImageSpec(
+        f"{IMAGE_PREFIX}/etcd:{version.lstrip('v')}",
+        fill,
+        (binary, donor.parent.name),
+        extra=("EXPOSE 2379 2380",),
+    )
+
+
 def registry_image(binary: Path, version: str) -> ImageSpec:
     """distribution's registry; its configuration (htpasswd auth) is mounted at run time."""
 

@@ -8,70 +8,44 @@ parallel.
 
 from __future__ import annotations
 
-import copy
 import html
 import re
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from concurrent.futures import Future
 
 import pytest
 import yaml
 
-from stsconf.cluster_fixture import Cluster
-from stsconf.model.manifest import PROBE_WRITE, ManifestError, default_image, load_manifest
+from stsconf.model.manifest import PROBE_WRITE
 from stsconf.report.observations import Observations
-from stsconf.run_plugin import suite_runs_at_once
 from stsconf.selftest import (
     CORE_PROPERTIES,
     DATA_LOSS_PROPERTIES,
     PROPERTIES,
-    REPO,
-    SuiteRun,
-    Table,
     only,
     report_tables,
-    run_suite,
-    same_cluster_options,
 )
 from stsconf.settings import Settings
+from tests.examples.runs import (
+    EXAMPLES,
+    Obj,
+    Runs,
+    TimedRun,
+    Variant,
+    example_image,
+    finished,
+    outcome_names,
+    table_with,
+    unchanged,
+)
 
-EXAMPLES = REPO / "manifests" / "examples"
 EXAMPLE = EXAMPLES / "redis.yaml"
 WITH_SIDECAR = EXAMPLES / "redis-with-sidecar.yaml"  # init container and sidecar: busybox
-SILENT_FOR = 900.0  # a run that printed nothing this long has stopped (selftest.run_suite)
 # --pod-timeout for the variant whose pods never become Ready. It must outlast the pod's start,
 # so that the report can show the probe failing: in CI at load 40-70 a claim took 25 s to
 # provision and the pod was still ContainerCreating at 30 s.
 NEVER_READY_TIMEOUT = 120
 DATA_ONLY = ("-k", "test_data_survives_pod_deletion")
-
-Obj = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Variant:
-    """The example, changed by `edit`, run with `options` added."""
-
-    edit: Callable[[Obj], None]  # changes the StatefulSet in place
-    options: tuple[str, ...] = ()
-    example: Path = EXAMPLE  # a file, or a directory run as it is
-
-
-@dataclass(frozen=True)
-class TimedRun:
-    run: SuiteRun
-    seconds: float
-
-    def context(self) -> str:
-        return f"\n--- suite output ({' '.join(self.run.command)}) ---\n{self.run.output[-6000:]}"
-
-
-def unchanged(statefulset: Obj) -> None:
-    """The example as it is."""
 
 
 def claims_replaced_by_emptydir(statefulset: Obj) -> None:
@@ -99,98 +73,35 @@ EMPTYDIR_RUNS = CORE_PROPERTIES | DATA_LOSS_PROPERTIES
 
 # keyed by the test that asserts on the run
 VARIANTS = {
-    "test_redis_example_keeps_every_promise": Variant(unchanged),
+    "test_redis_example_keeps_every_promise": Variant(unchanged, (), EXAMPLE),
     "test_redis_with_sidecar_and_init_container_keeps_every_promise": Variant(
         unchanged, ("--statefulset=cache",), EXAMPLES
     ),
     "test_redis_with_claims_replaced_by_emptydir_fails_storage": Variant(
-        claims_replaced_by_emptydir, tuple(only(EMPTYDIR_RUNS))
+        claims_replaced_by_emptydir, tuple(only(EMPTYDIR_RUNS)), EXAMPLE
     ),
     "test_redis_probe_that_cannot_write_is_reported": Variant(
-        probe_writes_with('redis-cli -p 1 SET stsconf-marker "$STSCONF_VALUE"'), DATA_ONLY
+        probe_writes_with('redis-cli -p 1 SET stsconf-marker "$STSCONF_VALUE"'), DATA_ONLY, EXAMPLE
     ),
     "test_redis_probe_command_missing_from_image_is_reported": Variant(
-        probe_writes_with('valkey-cli SET stsconf-marker "$STSCONF_VALUE"'), DATA_ONLY
+        probe_writes_with('valkey-cli SET stsconf-marker "$STSCONF_VALUE"'), DATA_ONLY, EXAMPLE
     ),
     "test_redis_pods_never_ready_are_reported_in_bounded_time": Variant(
-        readiness_never_passes, (*DATA_ONLY, f"--pod-timeout={NEVER_READY_TIMEOUT}")
+        readiness_never_passes, (*DATA_ONLY, f"--pod-timeout={NEVER_READY_TIMEOUT}"), EXAMPLE
     ),
 }
 
 
-def write_variant(variant: Variant, directory: Path) -> Path:
-    if variant.example.is_dir():
-        return variant.example
-    documents = [copy.deepcopy(d) for d in yaml.safe_load_all(variant.example.read_text()) if d]
-    variant.edit(next(d for d in documents if d["kind"] == "StatefulSet"))
-    path = directory / "redis.yaml"
-    path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
-    return path
-
-
-def timed_run(manifest: Path, out_dir: Path, options: list[str]) -> TimedRun:
-    started = time.monotonic()
-    run = run_suite(manifest, out_dir, options, SILENT_FOR)
-    return TimedRun(run, time.monotonic() - started)
-
-
 def redis_image(settings: Settings) -> str:
-    """The example's image: its own (redis:7.2), or the air-gapped build's redis."""
-    try:
-        return default_image(
-            load_manifest(EXAMPLE), settings.airgap.images if settings.airgap else None
-        )
-    except ManifestError as error:
-        pytest.fail(f"no image for the Redis example: {error}", pytrace=False)
+    return example_image(EXAMPLE, settings)
 
 
 @pytest.fixture(scope="module")
-def redis_runs(
-    request: pytest.FixtureRequest,
-    cluster: Cluster,
-    settings: Settings,
-    load_image: Callable[[str], None],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[dict[str, Future[TimedRun]]]:
-    """Start the suite on the example and each selected variant, all on this cluster."""
-    image = redis_image(settings)
-    load_image(image)
-    common = [
-        *same_cluster_options(cluster.info.kubeconfig, settings, request.config.option.airgap_file),
-        f"--image={image}",  # the example's image, not the suite's (the later option wins)
-    ]
-    selected = [item.name for item in request.session.items if item.name in VARIANTS]
-    workers = suite_runs_at_once(request.config)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {}
-        for name in selected:
-            directory = tmp_path_factory.mktemp(name.removeprefix("test_"))
-            manifest = write_variant(VARIANTS[name], directory)
-            options = [*common, *VARIANTS[name].options]
-            futures[name] = pool.submit(timed_run, manifest, directory, options)
-        yield futures
+def redis_runs(runs: Runs, settings: Settings) -> Iterator[dict[str, Future[TimedRun]]]:
+    """The suite on the example and each selected variant, all on this cluster."""
+    yield from runs.start(VARIANTS, redis_image(settings))
 
 
-def finished(
-    runs: dict[str, Future[TimedRun]], request: pytest.FixtureRequest, observe: Observations
-) -> TimedRun:
-    """The test's run, once it is over; what ran and how long it took go into the report."""
-    timed = runs[request.node.name].result()
-    observe.text(
-        "the suite run",
-        f"{' '.join(timed.run.command)}\n"
-        f"exit code {timed.run.returncode} after {timed.seconds:.0f}s; report {timed.run.report}",
-    )
-    assert timed.run.returncode != -1, f"expected the run to finish; it did not{timed.context()}"
-    return timed
-
-
-def outcome_names(run: SuiteRun, result: str) -> set[str]:
-    return {name.removeprefix("test_") for name in run.with_result(result)}
-
-
-def table_with(tables: list[Table], column: str) -> Table:
-    return next((table for table in tables if table and column in table[0]), [])
 
 
 def test_redis_example_keeps_every_promise(

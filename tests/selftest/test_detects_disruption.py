@@ -8,14 +8,17 @@ The runs go one after another: a disruption restarts or silences a node.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stsconf.access import resources, rest
 from stsconf.cluster_fixture import Cluster
+from stsconf.model.manifest import default_image, load_manifest
 from stsconf.observe import placement
-from stsconf.selftest import SuiteRun, run_suite
+from stsconf.selftest import REPO, SuiteRun, only, run_suite
 from stsconf.settings import Settings
 from tests.selftest.detection import Violation, assert_detects, suite_options
 from tests.selftest.faults import ForceDeletingAutomation
@@ -24,6 +27,7 @@ pytestmark = [pytest.mark.selftest, pytest.mark.alone]  # it restarts nodes
 
 MANIFESTS = Path(__file__).resolve().parent / "manifests"
 DISRUPTION_TESTS = resources.CONFORMANCE / "test_disruption.py"
+ETCD = REPO / "manifests" / "examples" / "etcd.yaml"
 SILENT_FOR = 900.0  # a run that printed nothing this long has stopped (selftest.run_suite)
 NONE = frozenset[str]()
 
@@ -87,6 +91,61 @@ def test_detects_pods_ready_before_serving_through_a_drain(
     violation = Violation("ready_before_serving.yaml", frozenset({"available_during_drain"}),
                           holds=NONE)  # fmt: skip
     assert_detects(run_on_disruptions(request, cluster, settings, violation, tmp_path), violation)
+
+
+def test_etcd_keeps_its_quorum_through_a_drain(
+    request: pytest.FixtureRequest, cluster: Cluster, settings: Settings, workers: list[str],
+    load_image: Callable[[str], None], cluster_to_itself: None, tmp_path: Path,
+) -> None:  # fmt: skip
+    """The etcd example's PodDisruptionBudget (maxUnavailable 1) lets one member of the drained
+    node go and refuses the next: two members keep the quorum and answer throughout."""
+    run = run_on_etcd(request, cluster, settings, load_image, ETCD, tmp_path)
+    drained = run.outcomes.get("test_available_during_drain")
+    assert drained is not None, f"expected available_during_drain to run\n{run.output[-6000:]}"
+    assert drained.result == "passed", (
+        f"expected available_during_drain to pass on etcd; saw {drained}\n{run.output[-6000:]}"
+    )
+
+
+def test_detects_a_budget_that_lets_two_of_three_members_go(
+    request: pytest.FixtureRequest, cluster: Cluster, settings: Settings, workers: list[str],
+    load_image: Callable[[str], None], cluster_to_itself: None, tmp_path: Path,
+) -> None:  # fmt: skip
+    """A PodDisruptionBudget of maxUnavailable 2 on 3 etcd members: the drain evicts both
+    members of the node that runs two (3 pods on 2 workers: one runs two), and the third has
+    no quorum; three unanswering is more than the 2 the budget allows."""
+    manifest = with_budget(ETCD, tmp_path / "etcd.yaml", max_unavailable=2)
+    violation = Violation(str(manifest), frozenset({"available_during_drain"}), holds=NONE)
+    run = run_on_etcd(request, cluster, settings, load_image, manifest, tmp_path)
+    assert_detects(run, violation)
+    text = run.outcomes["test_available_during_drain"].text
+    for shown in ("replicas unanswering at once", "at most 2", "3 (etcd-0, etcd-1, etcd-2)"):
+        assert shown in text, f"expected {shown!r} in the failure; saw:\n{text}"
+
+
+def with_budget(example: Path, path: Path, max_unavailable: int) -> Path:
+    documents = [d for d in yaml.safe_load_all(example.read_text()) if d]
+    budget = next(d for d in documents if d["kind"] == "PodDisruptionBudget")
+    budget["spec"]["maxUnavailable"] = max_unavailable
+    path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    return path
+
+
+def run_on_etcd(
+    request: pytest.FixtureRequest, cluster: Cluster, settings: Settings,
+    load_image: Callable[[str], None], manifest: Path, tmp_path: Path,
+) -> SuiteRun:  # fmt: skip
+    """available_during_drain on the etcd example (or a variant), with its own image."""
+    image = default_image(load_manifest(ETCD), settings.airgap.images if settings.airgap else None)
+    load_image(image)
+    return run_suite(
+        manifest,
+        tmp_path / "run",
+        [*suite_options(request, cluster, settings), f"--image={image}",
+         *only({"available_during_drain"})],
+        SILENT_FOR,
+        target=DISRUPTION_TESTS,
+    )  # fmt: skip
 
 
 def run_on_disruptions(

@@ -1,0 +1,127 @@
+"""The etcd example (manifests/examples/etcd.yaml), a 3-member cluster whose availability is
+its quorum: it keeps the suite's promises with its data written and read through etcd, and a
+client reads every member through a rolling update; an update that takes two members at once
+loses the quorum, and the client property says so.
+
+Each test runs the suite in a subprocess against this run's cluster, in its own namespace (see
+tests/examples/runs.py). The drain, which needs several nodes, is in
+tests/selftest/test_detects_disruption.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from concurrent.futures import Future
+
+import pytest
+
+from stsconf.cluster_fixture import Cluster
+from stsconf.model.manifest import NOT_APPLICABLE
+from stsconf.report.observations import Observations
+from stsconf.selftest import (
+    CORE_PROPERTIES,
+    HTTP_CLIENT_PROPERTIES,
+    only,
+    report_tables,
+)
+from stsconf.settings import Settings
+from tests.examples.runs import (
+    EXAMPLES,
+    Obj,
+    Runs,
+    TimedRun,
+    Variant,
+    example_image,
+    finished,
+    outcome_names,
+    table_with,
+    unchanged,
+)
+
+EXAMPLE = EXAMPLES / "etcd.yaml"
+MEMBERS = ["etcd-0", "etcd-1", "etcd-2"]
+# The article's nine, the client properties and the rolling update; and one the manifest
+# declares not applicable, skipped with its reason. (Every property on it, measured: the
+# README.)
+DECLARED_NOT_APPLICABLE = "start_ordinal"
+RUNS = CORE_PROPERTIES | HTTP_CLIENT_PROPERTIES | {"rolling_update_order"}
+QUORUM = frozenset({"available_during_update"})
+GATE = "MaxUnavailableStatefulSet"  # on by default from Kubernetes 1.37
+
+
+def two_members_at_once(statefulset: Obj) -> None:
+    statefulset["spec"]["updateStrategy"] = {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": 2},
+    }
+
+
+VARIANTS = {
+    "test_etcd_example_keeps_its_promises": Variant(
+        unchanged, tuple(only(RUNS | {DECLARED_NOT_APPLICABLE})), EXAMPLE
+    ),
+    "test_etcd_update_taking_two_members_at_once_loses_the_quorum": Variant(
+        two_members_at_once, tuple(only(QUORUM)), EXAMPLE
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def etcd_runs(runs: Runs, settings: Settings) -> Iterator[dict[str, Future[TimedRun]]]:
+    """The suite on the example and each selected variant, all on this cluster."""
+    yield from runs.start(VARIANTS, example_image(EXAMPLE, settings))
+
+
+def test_etcd_example_keeps_its_promises(
+    etcd_runs: dict[str, Future[TimedRun]],
+    request: pytest.FixtureRequest,
+    observe: Observations,
+) -> None:
+    timed = finished(etcd_runs, request, observe)
+    passed = outcome_names(timed.run, "passed")
+    assert passed == RUNS, (
+        f"expected {sorted(RUNS)} to pass; saw {sorted(RUNS - passed)} not pass{timed.context()}"
+    )
+    skipped = timed.run.outcomes[f"test_{DECLARED_NOT_APPLICABLE}"]
+    assert skipped.result == "skipped", skipped
+    for shown in (NOT_APPLICABLE, "other ordinals give other names"):
+        assert shown in skipped.message, f"expected {shown!r} in the skip; saw {skipped.message}"
+
+    report = timed.run.report.read_text()
+    stored = table_with(report_tables(report, "test_data_survives_pod_deletion"), "written with")
+    assert [row["pod"] for row in stored] == MEMBERS, stored
+    for row in stored:
+        assert '/scripts/kv put "$(hostname)"' in row["written with"], row
+        assert row["read back"] == row["value stored"], row
+    answers = table_with(report_tables(report, "test_available_during_update"), "requests")
+    answered = {row["target"] for row in answers if int(row.get("answered", 0) or 0) > 0}
+    assert answered >= set(MEMBERS), answers
+
+
+def test_etcd_update_taking_two_members_at_once_loses_the_quorum(
+    etcd_runs: dict[str, Future[TimedRun]],
+    request: pytest.FixtureRequest,
+    observe: Observations,
+    cluster: Cluster,
+    settings: Settings,
+) -> None:
+    """maxUnavailable 2 on 3 members: the update may take two down at once, and then the third
+    has no quorum either; three members unanswering is more than the 2 declared."""
+    if not keeps_max_unavailable(cluster, settings):
+        pytest.skip(f"the cluster drops maxUnavailable: {GATE} is off (on by default from 1.37)")
+    timed = finished(etcd_runs, request, observe)
+    failed = outcome_names(timed.run, "failed")
+    assert failed == QUORUM, (
+        f"expected exactly {sorted(QUORUM)} to fail; saw {sorted(failed)} fail{timed.context()}"
+    )
+    text = timed.run.outcomes["test_available_during_update"].text
+    for shown in ("replicas unanswering at once", "at most 2", "3 (etcd-0, etcd-1, etcd-2)"):
+        assert shown in text, f"expected {shown!r} in the failure; saw:\n{text}"
+
+
+def keeps_max_unavailable(cluster: Cluster, settings: Settings) -> bool:
+    if GATE in settings.feature_gates:
+        return settings.feature_gates[GATE]
+    found = re.match(r"v1\.(\d+)", cluster.kube.server_version())
+    return found is not None and int(found.group(1)) >= 37
