@@ -56,7 +56,9 @@ DATA_LOSS_PROPERTIES = STORAGE_PROPERTIES | {"rolling_update_order"}
 FEATURE_GATED = {"max_unavailable": "MaxUnavailableStatefulSet"}
 # Properties a client checks by reading the data over HTTP: a manifest that declares no HTTP
 # path (annotation stsconf.io/probe-http-path; the Redis example) has them skipped, saying so.
-HTTP_CLIENT_PROPERTIES = frozenset({"available_during_update", "no_stale_reads"})
+HTTP_CLIENT_PROPERTIES = frozenset(
+    {"available_during_update", "available_during_partitioned_update", "no_stale_reads"}
+)
 # How long a run stopped for its silence may take to remove what it created.
 STOP_SECONDS = 180.0
 

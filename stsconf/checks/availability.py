@@ -166,6 +166,38 @@ def budget_violations(
     return problems
 
 
+def left_alone_violations(
+    answers: Sequence[Answer], timeline: Timeline, replicas: Sequence[str], why: str
+) -> list[Problem]:
+    """Replicas an operation must leave alone (those below a partition) answer throughout: no
+    gap while one was not Ready (replaced or restarted after all), nor one of BLIP seconds or
+    more while it was."""
+    end = max((a.ended for a in answers), default=0.0)
+    problems = []
+    for replica in replicas:
+        ready = ready_spans(timeline, replica, end)
+        for gap in gaps(answers, replica):
+            unready = _not_within((gap.start, gap.end), ready)
+            if unready or gap.seconds >= BLIP:
+                problems.append(
+                    Problem(
+                        f"{replica} ({why})",
+                        "answering throughout",
+                        f"unanswering from {gap.start:.1f}s to {gap.end:.1f}s"
+                        + (f", not Ready from {unready[0][0]:.1f}s" if unready else ""),
+                    )
+                )
+    return problems
+
+
+def _not_within(part: Span, spans: Sequence[Span]) -> list[Span]:
+    """The pieces of `part` outside every span."""
+    pieces = [part]
+    for span in spans:
+        pieces = [piece for whole in pieces for piece in _minus(whole, span)]
+    return pieces
+
+
 def _ready_refusing(gap: Gap, span: Span) -> Problem:
     start, end = span
     # the span starts PROPAGATION after the pod became Ready, or with the gap when it came later

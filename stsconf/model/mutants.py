@@ -156,7 +156,8 @@ MUTANTS = (
                 "0 /* mutant: partition read as 0 */",
             ),
         ),
-        checks("partitioned_update"),
+        # the client sees the pod below the partition go: it is replaced after all
+        checks("partitioned_update", "available_during_partitioned_update"),
         checks("rolling_update_order", "on_delete_update"),
     ),
     Mutant(

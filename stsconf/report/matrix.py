@@ -166,6 +166,11 @@ GUARANTEES = (
         "of them unanswering at once than the strategy allows, and none Ready while refusing.",
     ),
     Guarantee(
+        "available_during_partitioned_update",
+        "Through a canary update (rollingUpdate.partition P), a client finds every pod below P "
+        "answering throughout, and those above unanswering no more at once than allowed.",
+    ),
+    Guarantee(
         "no_stale_reads",
         "Through a rolling update, every answer from a replica carries the value last written "
         "to its data: never another replica's, an older one or none.",

@@ -31,7 +31,7 @@ JSON_PATCH = "application/json-patch+json"
 ON_DELETE: Obj = {"type": "OnDelete", "rollingUpdate": None}
 
 
-def rolling_update(partition: int = 0, max_unavailable: int | None = None) -> Obj:
+def rolling_update(partition: int = 0, max_unavailable: int | str | None = None) -> Obj:
     """A RollingUpdate strategy; no maxUnavailable removes one set before."""
     return {
         "type": "RollingUpdate",

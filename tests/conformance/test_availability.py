@@ -18,6 +18,7 @@ from stsconf.access.watching import Recorder
 from stsconf.checks.availability import (
     PROPAGATION,
     budget_violations,
+    left_alone_violations,
     stale_read_violations,
     target_rows,
     unasked,
@@ -32,6 +33,7 @@ from stsconf.report.observations import Observations
 from stsconf.settings import Settings
 from stsconf.workload import updates
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
+from stsconf.workload.updates import Status
 
 pytestmark = [pytest.mark.conformance]
 
@@ -94,6 +96,56 @@ def test_no_stale_reads(web: StatefulSetUnderTest, client: Client, observe: Obse
     )
 
 
+def test_available_during_partitioned_update(
+    web: StatefulSetUnderTest,
+    client: Client,
+    observe: Observations,
+    record_form: Callable[[str], None],
+) -> None:
+    """Through a canary update (rollingUpdate.partition P: only ordinals >= P move), a client
+    finds every pod below P answering throughout, and no more of those above it unanswering at
+    once than the strategy allows."""
+    path = _http_path(web)
+    _not_on_delete(web)
+    pods = _pod_names(web)
+    if len(pods) < 2:
+        pytest.skip("needs 2 or more replicas: a pod below the partition and one above it")
+    declared = web.manifest.policies
+    partition = declared.partition or len(pods) - 1  # the manifest's, else a canary of one
+    below, above = pods[:partition], pods[partition:]
+    budget = update_budget(declared, len(pods))
+    record_form(f"partition {partition}; {budget.source}")
+    try:
+        updates.settle(web, updates.rolling_update(partition, declared.max_unavailable))
+        with web.record_pods() as recorder, client.running(pods, path, web.timeouts.pods):
+            old = Status.of(web.read()).update_revision
+            new = updates.set_template(
+                web, updates.changed(updates.template(web.read()))
+            ).update_revision
+            revisions = {pod: new if pod in above else old for pod in pods}
+            updates.wait_for_revisions(web, recorder, revisions)
+            ended = _now(recorder)
+            answers = _answers_after(client, recorder, pods)
+            timeline = pod_timeline(recorder)
+    finally:  # the module's later tests start from a set at rest, every pod on one revision
+        updates.settle(web, updates.rolling_update(0, declared.max_unavailable))
+    _show(observe, f"clients through an update with partition {partition}", timeline, answers, pods)
+    expect_none(
+        unasked(answers, pods, ended)
+        + left_alone_violations(answers, timeline, below, f"below partition {partition}")
+        + budget_violations(answers, timeline, above, budget),
+        f"clients during the update with partition {partition}",
+    )
+
+
+def _not_on_delete(web: StatefulSetUnderTest) -> None:
+    if web.manifest.policies.strategy == ON_DELETE:
+        pytest.skip(
+            "the manifest declares updateStrategy OnDelete: an update replaces no pod until "
+            "someone deletes it, so there is no rolling update to stay available through"
+        )
+
+
 def _http_path(web: StatefulSetUnderTest) -> str:
     path = web.data_probe.http_path
     if not path:
@@ -102,11 +154,7 @@ def _http_path(web: StatefulSetUnderTest) -> str:
 
 
 def _declared_rolling_update(web: StatefulSetUnderTest) -> None:
-    if web.manifest.policies.strategy == ON_DELETE:
-        pytest.skip(
-            "the manifest declares updateStrategy OnDelete: an update replaces no pod until "
-            "someone deletes it, so there is no rolling update to stay available through"
-        )
+    _not_on_delete(web)
     partition = web.manifest.policies.partition or 0
     if partition > 0:
         pytest.skip(

@@ -18,6 +18,7 @@ from stsconf.checks.availability import (
     budget_violations,
     counted,
     gaps,
+    left_alone_violations,
     ready_spans,
     ready_while_refusing,
     stale_read_violations,
@@ -141,6 +142,24 @@ def test_two_replicas_refusing_at_once_break_a_budget_of_one_and_are_named() -> 
         "saw 2 (web-1, web-2) from 15.0s to 20.0s"
     )
     assert budget_violations(answers, events, ["web-2", "web-1"], Budget(2, "2")) == []
+
+
+def test_a_pod_left_alone_may_blip_but_not_go() -> None:
+    events = timeline((0, EXISTING, pod("web-0")))
+    assert left_alone_violations(down("web-0", 10, 12), events, ["web-0"], "below") == []
+    [problem] = left_alone_violations(down("web-0", 10, 16), events, ["web-0"], "below")
+    assert str(problem) == (
+        "web-0 (below): expected answering throughout; saw unanswering from 10.0s to 16.0s"
+    )
+
+
+def test_a_pod_left_alone_that_was_replaced_after_all_is_caught_however_short_the_gap() -> None:
+    events = timeline(*replaced("web-0", gone=10, ready=12))
+    [problem] = left_alone_violations(down("web-0", 10, 12), events, ["web-0"], "below")
+    assert str(problem) == (
+        "web-0 (below): expected answering throughout; saw unanswering from 10.0s to 12.0s, "
+        "not Ready from 10.0s"
+    )
 
 
 def test_a_gap_overlapping_another_only_while_its_pod_was_just_ready_keeps_the_budget() -> None:

@@ -392,7 +392,7 @@ def test_the_table_is_read_back_from_the_junit_file() -> None:
         MutantRow(
             "partition-ignored",
             BY_NAME["partition-ignored"].change,
-            "partitioned_update",
+            "partitioned_update, available_during_partitioned_update",
             "-",
             "error",
             None,
