@@ -24,6 +24,7 @@ from stsconf.model.availability import (
     Budget,
     Eviction,
     Written,
+    budget_held_by_node,
 )
 from stsconf.model.expectations import Problem
 from stsconf.model.timeline import DELETED, EXISTING, PodEvent, Timeline
@@ -378,8 +379,7 @@ def unaccepted_evictions(
     with such storage, not a broken promise."""
     problems = []
     for index, eviction in enumerate(evictions):
-        blocked = any(e.accepted and e.pod in waits_for_node for e in evictions[:index])
-        if not eviction.accepted and not blocked:
+        if not eviction.accepted and not budget_held_by_node(evictions[:index], waits_for_node):
             problems.append(
                 Problem(
                     f"eviction of {eviction.pod}",

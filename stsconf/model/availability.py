@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +64,12 @@ class Eviction:
     refused: int
     seconds: float
     accepted: bool
+
+
+def budget_held_by_node(earlier: Sequence[Eviction], waits_for_node: Collection[str]) -> bool:
+    """An earlier eviction took a pod whose replacement waits for the drained node (its
+    volume is bound there): the budget cannot allow another until the node is back."""
+    return any(e.accepted and e.pod in waits_for_node for e in earlier)
 
 
 @dataclass(frozen=True)

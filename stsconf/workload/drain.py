@@ -13,7 +13,7 @@ from kubernetes.client.exceptions import ApiException
 
 from stsconf.access import rest, wait
 from stsconf.access.rest import Kube
-from stsconf.model.availability import Eviction
+from stsconf.model.availability import Eviction, budget_held_by_node
 
 REFUSED_BY_BUDGET = 429  # the Eviction API's answer when a PodDisruptionBudget forbids it
 
@@ -47,7 +47,7 @@ def evict_all(
     budget cannot allow more until the node is back: the others are asked once each."""
     evictions: list[Eviction] = []
     for pod in pods:
-        blocked = any(e.accepted and e.pod in waits_for_node for e in evictions)
+        blocked = budget_held_by_node(evictions, waits_for_node)
         evictions.append(evict(kube, namespace, pod, 0 if blocked else timeout))
     return evictions
 

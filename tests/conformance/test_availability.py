@@ -33,7 +33,6 @@ from stsconf.report.observations import Observations
 from stsconf.settings import Settings
 from stsconf.workload import updates
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
-from stsconf.workload.updates import Status
 
 pytestmark = [pytest.mark.conformance]
 
@@ -116,9 +115,9 @@ def test_available_during_partitioned_update(
     budget = update_budget(declared, len(pods))
     record_form(f"partition {partition}; {budget.source}")
     try:
-        updates.settle(web, updates.rolling_update(partition, declared.max_unavailable))
+        strategy = updates.rolling_update(partition, declared.max_unavailable)
+        old = updates.settle(web, strategy).update_revision
         with web.record_pods() as recorder, client.running(pods, path, web.timeouts.pods):
-            old = Status.of(web.read()).update_revision
             new = updates.set_template(
                 web, updates.changed(updates.template(web.read()))
             ).update_revision

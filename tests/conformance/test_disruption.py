@@ -362,16 +362,16 @@ def test_available_during_drain(
         pytest.skip(NO_HTTP_PATH)
     web = deployed(cluster, own_namespace, settings.manifest, settings)
     names = web.manifest.pod_names(web.manifest.replicas)
-    pod_nodes = {name: placement.pod_node(web.pod(name)) for name in names}
-    node = placement.busiest_node(list(pod_nodes.values()))
-    on_node = [name for name in names if pod_nodes[name] == node]
+    pods = {name: web.pod(name) for name in names}
+    node = placement.busiest_node([placement.pod_node(pod) for pod in pods.values()])
+    on_node = [name for name in names if placement.pod_node(pods[name]) == node]
     budget = drain_budget(web.manifest, len(names))
     record_form(budget.source)
     stored = stored_values(web, names)
     claims_before = {name: claim_uids(web, name) for name in names}
     volumes = {name: volume_nodes(web, name) for name in on_node}
     waits_for_node = [pod for pod in on_node if volumes[pod] == {node}]
-    uids = {name: web.pod(name)["metadata"]["uid"] for name in on_node}
+    uids = {name: pods[name]["metadata"]["uid"] for name in on_node}
     client = Client(cluster.kube, own_namespace, settings.probe_image, web.manifest)
     timeout = settings.timeouts.pods
     with web.record_pods() as recorder, client.running(names, path, timeout, node):
