@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stsconf.access import resources
-from stsconf.model.availability import NO_HTTP_PATH
+from stsconf.model.availability import NO_CLIENT_READ
 from stsconf.report.junit import Outcome, read_junit
 from stsconf.report.matrix import GUARANTEES
 
@@ -54,11 +54,12 @@ DATA_LOSS_PROPERTIES = STORAGE_PROPERTIES | {"rolling_update_order"}
 # Properties a cluster may not offer, by the feature gate they need: where the gate is off
 # (MaxUnavailableStatefulSet on Kubernetes 1.34) their tests skip, naming it.
 FEATURE_GATED = {"max_unavailable": "MaxUnavailableStatefulSet"}
-# Properties a client checks by reading the data over HTTP: a manifest that declares no HTTP
-# path (annotation stsconf.io/probe-http-path; the Redis example) has them skipped, saying so.
-HTTP_CLIENT_PROPERTIES = frozenset(
-    {"available_during_update", "available_during_partitioned_update", "no_stale_reads"}
-)
+# Properties a client checks by reading the data from another pod: a manifest that declares no
+# way to (annotation stsconf.io/probe-http-path or probe-client-read) has them skipped, saying so.
+CLIENT_PROPERTIES = frozenset({
+    "available_during_update", "available_during_partitioned_update", "no_stale_reads",
+    "available_during_rollback", "available_during_scaling", "available_during_pod_deletion",
+})  # fmt: skip
 # How long a run stopped for its silence may take to remove what it created.
 STOP_SECONDS = 180.0
 
@@ -77,13 +78,13 @@ class SuiteRun:
     def with_result(self, result: str) -> set[str]:
         return {name for name, o in self.outcomes.items() if o.result == result}
 
-    def skipped_without_http_path(self) -> set[str]:
-        """The client properties this run skipped, saying the manifest declares no HTTP path."""
+    def skipped_without_client_read(self) -> set[str]:
+        """The client properties this run skipped, saying the manifest declares no client read."""
         return {
             name
-            for name in HTTP_CLIENT_PROPERTIES
+            for name in CLIENT_PROPERTIES
             if (o := self.outcomes.get(f"test_{name}")) and o.result == "skipped"
-            and NO_HTTP_PATH in o.message
+            and NO_CLIENT_READ in o.message
         }  # fmt: skip
 
     def skipped_for_gates(self) -> set[str]:
@@ -146,7 +147,10 @@ def suite_command(
 
 
 def run_suite(
-    manifest: Path, out_dir: Path, extra: list[str], silent_for: float,
+    manifest: Path,
+    out_dir: Path,
+    extra: list[str],
+    silent_for: float,
     target: Path = CONFORMANCE,
 ) -> SuiteRun:
     """Run the suite to its end, or until it has printed nothing for `silent_for` seconds."""
@@ -165,7 +169,10 @@ def run_suite(
 
 
 def run_until_silent(
-    command: Sequence[str], log: Path, silent_for: float, cwd: Path = REPO,
+    command: Sequence[str],
+    log: Path,
+    silent_for: float,
+    cwd: Path = REPO,
     env: Mapping[str, str] | None = None,
 ) -> tuple[int, str]:
     """Run the command to its end, or until it has printed nothing for `silent_for` seconds

@@ -37,6 +37,7 @@ PROPAGATION = 30.0
 # not a pod down: a Ready pod refusing, and more replicas than allowed unanswering at once.
 BLIP = 5.0
 OVERLAP = 3.0
+SHOWN = 120  # characters of an answer a failure quotes (an error page can be long)
 
 
 @dataclass(frozen=True)
@@ -335,10 +336,14 @@ def _what_it_was(answer: Answer, written: Sequence[Written]) -> str:
         return f"no value: {answer.value} (the data is gone)"
     owners = sorted({w.replica for w in written if w.value == answer.value})
     if not owners:
-        return f"{answer.value!r}, a value the suite never wrote"
+        return f"{_quoted(answer.value)}, a value the suite never wrote"
     if answer.target in owners:
         return f"{answer.value!r}, an older value of its own"
     return f"{answer.value!r}, the value of {', '.join(owners)}"
+
+
+def _quoted(text: str, most: int = SHOWN) -> str:
+    return repr(text) if len(text) <= most else f"{text[:most]!r}... ({len(text)} characters)"
 
 
 def target_rows(

@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from stsconf.model.manifest import CLIENT_HOST_VARIABLE, ProbeDeclaration
 from stsconf.model.policies import DeclaredPolicies
 
 ANSWERED = "answered"  # the server sent the page
@@ -22,11 +23,32 @@ REFUSED = "refused"  # no answer: connection refused, timed out, no address, a s
 INTERVAL = 0.25  # seconds between two requests to one target
 REQUEST_TIMEOUT = 2  # seconds one request may take (busybox `timeout`, not wget's own -T)
 SERVICE = "service"  # the target name of the requests through the manifest's Service
-# Why the client properties skip a manifest: they read its data over HTTP.
-NO_HTTP_PATH = (
-    "the manifest declares no HTTP path for a client to read its data from "
-    "(annotation stsconf.io/probe-http-path)"
+# Why the client properties skip a manifest: they read its data from another pod.
+NO_CLIENT_READ = (
+    "the manifest declares no way for a client to read its data from another pod "
+    "(annotation stsconf.io/probe-http-path or stsconf.io/probe-client-read)"
 )
+
+
+@dataclass(frozen=True)
+class ClientRead:
+    """How the client reads a replica's value from its own pod: GET `http_path`, or the app's
+    own shell `command`, which reads from the replica at $STSCONF_HOST."""
+
+    http_path: str | None = None
+    command: str | None = None
+
+    def describe(self) -> str:
+        return f"GET {self.http_path}" if self.http_path else f"sh -c {self.command!r}"
+
+
+def client_read(probe: ProbeDeclaration) -> ClientRead | None:
+    """How the manifest lets a client read its data (HTTP where it offers both), if at all."""
+    if probe.http_path:
+        return ClientRead(http_path=probe.http_path)
+    if probe.client_read:
+        return ClientRead(command=probe.client_read)
+    return None
 
 
 @dataclass(frozen=True)
@@ -89,8 +111,9 @@ def update_budget(policies: DeclaredPolicies, replicas: int) -> Budget:
     return Budget(max(_scaled(declared, replicas), 1), f"maxUnavailable {declared}")
 
 
-def disruption_budget(documents: Sequence[Mapping[str, Any]], labels: Mapping[str, str],
-                      replicas: int) -> Budget | None:
+def disruption_budget(
+    documents: Sequence[Mapping[str, Any]], labels: Mapping[str, str], replicas: int
+) -> Budget | None:
     """The budget of the manifest's PodDisruptionBudget whose selector matches the pod labels:
     maxUnavailable, or the replicas less minAvailable (percentages of the replicas, rounded
     up, as the disruption controller scales them); None without one."""
@@ -118,19 +141,34 @@ def _scaled(value: int | str, replicas: int) -> int:
     return int(value)
 
 
+def http_request(url: str) -> str:
+    """A client's shell request for `url`, printing the page."""
+    return f"timeout {REQUEST_TIMEOUT} wget -q -O - {shlex.quote(url)} 2>&1"
+
+
+def command_request(command: str, host: str) -> str:
+    """A client's shell request: the app's own read `command`, asking `host`."""
+    return (
+        f"{CLIENT_HOST_VARIABLE}={shlex.quote(host)} "
+        f"timeout {REQUEST_TIMEOUT} sh -c {shlex.quote(command)} 2>&1"
+    )
+
+
 @dataclass(frozen=True)
 class ClientPlan:
-    """What the client asks, and of whom: target name -> URL."""
+    """What the client asks, and of whom: target name -> a shell request printing its value."""
 
-    urls: Mapping[str, str]
+    requests: Mapping[str, str]
     interval: float = INTERVAL
 
     def script(self) -> str:
-        """The client's shell program (busybox sh): first a line tying the node's clock to
-        /proc/uptime, whose hundredths time each request (busybox's date has whole seconds),
-        then one background loop per target printing
+        """The client's shell program (sh: busybox's, or the app image's): first a line tying
+        the node's clock to /proc/uptime, whose hundredths time each request (busybox's date
+        has whole seconds), then one background loop per target printing
         `answer <target> <started> <ended> <exit code> <output>` per request."""
-        loops = [_loop(name, url, self.interval) for name, url in sorted(self.urls.items())]
+        loops = [
+            _loop(name, request, self.interval) for name, request in sorted(self.requests.items())
+        ]
         return "\n".join(["set -f", CLOCK_LINE, *loops, "wait"])  # set -f: no globbing of $out
 
 
@@ -141,8 +179,7 @@ CLOCK_LINE = (
 )
 
 
-def _loop(name: str, url: str, interval: float) -> str:
-    request = f"timeout {REQUEST_TIMEOUT} wget -q -O - {shlex.quote(url)} 2>&1"
+def _loop(name: str, request: str, interval: float) -> str:
     return (
         "while true; do "
         "read a _ < /proc/uptime; "
@@ -182,7 +219,7 @@ def parse_client_output(text: str, time_zero: float) -> list[Answer]:
 
 def _outcome(code: int, output: str) -> tuple[str, str]:
     if code == 0:
-        return ANSWERED, output
+        return (ANSWERED, output) if output else (MISSING, "an empty answer")
     if "server returned error" in output and NOT_FOUND.search(output):
         return MISSING, output
     return REFUSED, output or f"exit code {code}"

@@ -22,7 +22,13 @@ PROBE_READ = "stsconf.io/probe-read"  # shell commands that print the stored val
 PROBE_CONTAINER = "stsconf.io/probe-container"  # where they run (default: the first container)
 PROBE_HTTP_PATH = "stsconf.io/probe-http-path"  # also read the value back over HTTP at this path
 PROBE_HTTP_PORT = "stsconf.io/probe-http-port"  # the container port (number or name) serving it
-PROBE_ANNOTATIONS = (PROBE_WRITE, PROBE_READ, PROBE_CONTAINER, PROBE_HTTP_PATH, PROBE_HTTP_PORT)
+# shell commands a client pod (the probe container's image) runs to print the value of the
+# replica at $STSCONF_HOST: the availability client's read, where there is no HTTP path
+PROBE_CLIENT_READ = "stsconf.io/probe-client-read"
+CLIENT_HOST_VARIABLE = "STSCONF_HOST"
+PROBE_ANNOTATIONS = (
+    PROBE_WRITE, PROBE_READ, PROBE_CONTAINER, PROBE_HTTP_PATH, PROBE_HTTP_PORT, PROBE_CLIENT_READ,
+)  # fmt: skip
 # Properties the app cannot take, one `property: reason` a line (a quorum that a copy of one
 # replica cannot form, say): skipped with that reason
 NOT_APPLICABLE = "stsconf.io/not-applicable"
@@ -52,6 +58,7 @@ class ProbeDeclaration:
     http_path: str | None = None  # read the value back over HTTP too, from another pod
     http_port: str | None = None  # where: a container port's number or name
     declared: bool = False  # any stsconf.io/probe-* annotation: the pods keep data
+    client_read: str | None = None  # a client's read from another pod, of $STSCONF_HOST
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,19 @@ class Manifest:
             for init, containers in groups
             for c in containers or []
         )
+
+    @property
+    def container_ports(self) -> tuple[int, ...]:
+        """The port numbers the pod's containers declare, each once, in order."""
+        numbers = [
+            int(port["containerPort"])
+            for container in self.pod_spec.get("containers") or []
+            for port in container.get("ports") or []
+        ]
+        return tuple(dict.fromkeys(numbers))
+
+    def image_of(self, container: str) -> str:
+        return next((c.image for c in self.pod_images if c.container == container), "")
 
     def volume_mounts(self, container: str) -> list[Obj]:
         for candidate in self.pod_spec.get("containers") or []:
@@ -309,8 +329,21 @@ def probe_declaration(
     http_port = values.get(PROBE_HTTP_PORT)
     if http_port is not None and http_path is None:
         raise ManifestError(f"annotation {PROBE_HTTP_PORT} needs {PROBE_HTTP_PATH}: what to fetch")
+    client_read = values.get(PROBE_CLIENT_READ)
+    if client_read is not None and CLIENT_HOST_VARIABLE not in client_read:
+        raise ManifestError(
+            f"annotation {PROBE_CLIENT_READ} must read from ${CLIENT_HOST_VARIABLE}, the "
+            f'replica the client asks (e.g. redis-cli -h "${CLIENT_HOST_VARIABLE}" GET key); '
+            f"got {client_read!r}"
+        )
     return ProbeDeclaration(
-        container, write, read, http_path, http_port=http_port, declared=bool(values)
+        container,
+        write,
+        read,
+        http_path,
+        http_port=http_port,
+        declared=bool(values),
+        client_read=client_read,
     )
 
 

@@ -275,6 +275,21 @@ MUTANTS = (
         checks("stable_hostnames", "dns_records", "lifecycle"),
         checks("pod_labels", "ordered_startup"),
     ),
+    Mutant(
+        "revision-includes-replicas",
+        "spec.replicas is part of a revision: scaling rolls every pod onto a new one",
+        (
+            edit(
+                UTILS,
+                '\tspecCopy["template"] = template\n',
+                '\tspecCopy["template"] = template\n'
+                '\tspecCopy["replicas"] = spec["replicas"] // mutant: replicas in the revision\n',
+            ),
+        ),
+        # the pods that stay through a scaling are replaced: the client finds them gone
+        checks("available_during_scaling"),
+        checks("ordered_startup", "stable_hostnames"),
+    ),
 )
 
 BY_NAME = {mutant.name: mutant for mutant in MUTANTS}

@@ -1,6 +1,8 @@
-"""A client beside an operation: a pod that keeps reading the data probe's HTTP path from each
-replica and through the manifest's Service, and prints every answer (model/availability.py);
-read back at the end as timed Answers.
+"""A client beside an operation: a pod that keeps reading each replica's value, and through the
+manifest's Service, and prints every answer (model/availability.py); read back at the end as
+timed Answers. It reads the data probe's HTTP path (from the probe image: busybox's wget), or
+runs the app's own read command (stsconf.io/probe-client-read, from the image of the probe's
+container, where the app's client tool is).
 
 Each replica is reached through a Service of its own (selecting its pod-name label), not its
 per-pod DNS name: CoreDNS caches those names (30 s in kubeadm's Corefile), so a client would
@@ -17,7 +19,15 @@ from kubernetes import client
 
 from stsconf.access import rest, wait
 from stsconf.access.rest import Kube
-from stsconf.model.availability import SERVICE, Answer, ClientPlan, parse_client_output
+from stsconf.model.availability import (
+    SERVICE,
+    Answer,
+    ClientPlan,
+    ClientRead,
+    command_request,
+    http_request,
+    parse_client_output,
+)
 from stsconf.model.manifest import Manifest
 from stsconf.observe.probe import start_pod
 
@@ -32,16 +42,27 @@ def replica_service_name(pod: str) -> str:
     return f"stsconf-{pod}"
 
 
-def replica_service(pod: str, target_port: int) -> dict[str, Any]:
+def replica_service(pod: str, ports: Sequence[tuple[int, int]]) -> dict[str, Any]:
+    """A Service leading to one pod: (port, target port) pairs."""
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": replica_service_name(pod)},
         "spec": {
             "selector": {POD_NAME_LABEL: pod},
-            "ports": [{"port": SERVICE_PORT, "targetPort": target_port}],
+            "ports": [
+                {"name": f"p{port}", "port": port, "targetPort": target} for port, target in ports
+            ],
         },
     }
+
+
+def replica_ports(manifest: Manifest, read: ClientRead) -> list[tuple[int, int]]:
+    """What a replica's Service exposes: the HTTP port as port 80, or for the app's own
+    command every port the containers declare, as they are (the command names its port)."""
+    if read.http_path:
+        return [(SERVICE_PORT, manifest.http_port)]
+    return [(port, port) for port in manifest.container_ports]
 
 
 def service_url(manifest: Manifest, path: str) -> str | None:
@@ -57,37 +78,42 @@ def service_url(manifest: Manifest, path: str) -> str | None:
     return None
 
 
-def client_plan(manifest: Manifest, pods: Sequence[str], path: str) -> ClientPlan:
+def client_plan(manifest: Manifest, pods: Sequence[str], read: ClientRead) -> ClientPlan:
+    if read.command:
+        hosts = {pod: replica_service_name(pod) for pod in pods}
+        hosts[SERVICE] = manifest.service_name
+        return ClientPlan({t: command_request(read.command, h) for t, h in hosts.items()})
+    path = read.http_path or "/"
     urls = {pod: f"http://{replica_service_name(pod)}:{SERVICE_PORT}{path}" for pod in pods}
     through_service = service_url(manifest, path)
     if through_service:
         urls[SERVICE] = through_service
-    return ClientPlan(urls)
+    return ClientPlan({target: http_request(url) for target, url in urls.items()})
 
 
 class Client:
     """The client pod and its Services in `namespace`; `running` starts them, waits until every
     replica has answered once, and removes them at the end."""
 
-    def __init__(self, kube: Kube, namespace: str, image: str, manifest: Manifest) -> None:
+    def __init__(self, kube: Kube, namespace: str, probe_image: str, manifest: Manifest) -> None:
         self.kube = kube
         self.namespace = namespace
-        self.image = image
+        self.probe_image = probe_image
         self.manifest = manifest
 
     @contextmanager
     def running(
-        self, pods: Sequence[str], path: str, timeout: float, avoid_node: str | None = None
+        self, pods: Sequence[str], read: ClientRead, timeout: float, avoid_node: str | None = None
     ) -> Iterator[ClientPlan]:
         """Started, on any node but `avoid_node` (one about to be drained), until the end."""
-        plan = client_plan(self.manifest, pods, path)
+        plan = client_plan(self.manifest, pods, read)
         try:
             for pod in pods:
-                body = replica_service(pod, self.manifest.http_port)
+                body = replica_service(pod, replica_ports(self.manifest, read))
                 self.kube.core.create_namespaced_service(
                     self.namespace, client.V1Service.model_validate(body)
                 )
-            self._start(plan, timeout, avoid_node)
+            self._start(plan, self._image(read), timeout, avoid_node)
             self._wait_answering(pods, timeout)
             yield plan
         finally:
@@ -103,7 +129,12 @@ class Client:
         )
         return str(text or "")
 
-    def _start(self, plan: ClientPlan, timeout: float, avoid_node: str | None) -> None:
+    def _image(self, read: ClientRead) -> str:
+        if read.http_path:
+            return self.probe_image
+        return self.manifest.image_of(self.manifest.probe.container)
+
+    def _start(self, plan: ClientPlan, image: str, timeout: float, avoid_node: str | None) -> None:
         body: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Pod",
@@ -112,7 +143,7 @@ class Client:
                 "terminationGracePeriodSeconds": 0,
                 "containers": [{
                     "name": "client",
-                    "image": self.image,
+                    "image": image,
                     "imagePullPolicy": "IfNotPresent",
                     "command": ["sh", "-c", plan.script()],
                 }],
@@ -139,8 +170,10 @@ class Client:
             lambda: self.answers(0.0),
             lambda answers: not _silent_since(answers, pods, EVER),
             expected=f"an answer from each of {', '.join(pods)} before the operation",
-            seen=lambda answers: f"no answer from {', '.join(_silent_since(answers, pods, EVER))}"
-            f"; the client printed:\n{self.log()[-2000:]}",
+            seen=lambda answers: (
+                f"no answer from {', '.join(_silent_since(answers, pods, EVER))}"
+                f"; the client printed:\n{self.log()[-2000:]}"
+            ),
             timeout=timeout,
         )
 

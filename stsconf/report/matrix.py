@@ -176,6 +176,21 @@ GUARANTEES = (
         "to its data: never another replica's, an older one or none.",
     ),
     Guarantee(
+        "available_during_rollback",
+        "Rolling back to the previous revision (kubectl rollout undo), a client finds no more "
+        "replicas unanswering at once than the strategy allows, and none Ready while refusing.",
+    ),
+    Guarantee(
+        "available_during_scaling",
+        "Scaling up by one pod and back down, a client finds every replica that stays "
+        "answering throughout.",
+    ),
+    Guarantee(
+        "available_during_pod_deletion",
+        "Deleting one pod, a client finds every other replica answering throughout, and the "
+        "deleted one answering again with the value last written to its data.",
+    ),
+    Guarantee(
         "node_restart_keeps_pods",
         "After the node that runs the pods restarts, every pod comes back with its name, "
         "hostname, DNS record, claim and data, and the ordering rules hold while they return.",

@@ -1,16 +1,18 @@
 """Clients keep being answered while the StatefulSet is operated, within the budget its manifest
 declares, and never with data from the wrong replica or from the past.
 
-A client pod (stsconf/observe/client.py) reads the data probe's HTTP path from every replica and
-through the Service a few times a second while the set is updated the way its manifest declares;
-the report draws each answer under the pod timeline. The module's tests share its StatefulSet
-(its own namespace); each starts from whatever revision it finds.
+A client pod (stsconf/observe/client.py) reads the data (over HTTP, or with the app's own read
+command) from every replica and through the Service a few times a second while the set is
+updated, rolled back, scaled or has a pod deleted; the report draws each answer under the pod
+timeline. The module's tests share its StatefulSet (its own namespace) where they run on one
+worker; each starts from whatever revision and replicas it finds.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
@@ -24,7 +26,16 @@ from stsconf.checks.availability import (
     unasked,
 )
 from stsconf.checks.data import stored_problems
-from stsconf.model.availability import NO_HTTP_PATH, SERVICE, Answer, Written, update_budget
+from stsconf.model.availability import (
+    NO_CLIENT_READ,
+    SERVICE,
+    Answer,
+    Budget,
+    ClientRead,
+    Written,
+    client_read,
+    update_budget,
+)
 from stsconf.model.expectations import expect_none
 from stsconf.model.policies import ON_DELETE
 from stsconf.model.timeline import Timeline
@@ -34,7 +45,9 @@ from stsconf.settings import Settings
 from stsconf.workload import updates
 from stsconf.workload.statefulset import StatefulSetUnderTest, pod_timeline
 
-pytestmark = [pytest.mark.conformance]
+# each test starts from whatever the set is at: workers may split the module, each deploying
+# the set for the tests it runs
+pytestmark = [pytest.mark.conformance, pytest.mark.spread]
 
 
 @pytest.fixture
@@ -51,19 +64,18 @@ def test_available_during_update(
     """Through a rolling update as the manifest declares it, a client reading every replica
     finds no more of them unanswering at once than the update strategy allows (one at a time,
     or maxUnavailable), and no replica Ready while it refuses requests."""
-    path = _http_path(web)
+    read = _client_read(web)
     _declared_rolling_update(web)
     pods = _pod_names(web)
     budget = update_budget(web.manifest.policies, len(pods))
     record_form(budget.source)
-    with web.record_pods() as recorder, client.running(pods, path, web.timeouts.pods):
-        updates.roll(web, updates.changed(updates.template(web.read())))
-        ended = _now(recorder)
-        answers = _answers_after(client, recorder, pods)
-        timeline = pod_timeline(recorder)
-    _show(observe, "clients during the rolling update", timeline, answers, pods)
+    seen = _client_through(
+        web, client, pods, read, lambda _: updates.roll(web, _changed_template(web))
+    )
+    seen.show(observe, "clients during the rolling update", pods)
     expect_none(
-        unasked(answers, pods, ended) + budget_violations(answers, timeline, pods, budget),
+        unasked(seen.answers, pods, seen.ended)
+        + budget_violations(seen.answers, seen.timeline, pods, budget),
         "clients during the update",
     )
 
@@ -72,25 +84,22 @@ def test_no_stale_reads(web: StatefulSetUnderTest, client: Client, observe: Obse
     """Through a rolling update, every answer from a replica carries the value last written to
     its data, never another replica's, an older one or none; through the Service, the latest
     value of one of the replicas."""
-    path = _http_path(web)
+    read = _client_read(web)
     _declared_rolling_update(web)
-    if not web.manifest.policies.keeps_data:
-        pytest.skip(web.manifest.storage_not_applicable or "its pods keep no data")
+    _keeps_data(web)
     pods = _pod_names(web)
-    with web.record_pods() as recorder, client.running(pods, path, web.timeouts.pods):
-        written = _write_each(web, recorder, pods)
-        updates.roll(web, updates.changed(updates.template(web.read())))
-        written += _write_each(web, recorder, pods)
-        ended = _now(recorder)
-        answers = _answers_after(client, recorder, pods)
-        timeline = pod_timeline(recorder)
-    _show(observe, "clients through the rolling update", timeline, answers, pods)
-    observe.table(
-        "values written (seconds on the picture's axis)",
-        [{"replica": w.replica, "value": w.value, "written by": f"{w.at:.2f}"} for w in written],
-    )
+    written: list[Written] = []
+
+    def write_update_write(recorder: Recorder) -> None:
+        written.extend(_write_each(web, recorder, pods))
+        updates.roll(web, _changed_template(web))
+        written.extend(_write_each(web, recorder, pods))
+
+    seen = _client_through(web, client, pods, read, write_update_write)
+    seen.show(observe, "clients through the rolling update", pods)
+    _show_written(observe, written)
     expect_none(
-        unasked(answers, pods, ended) + stale_read_violations(answers, written),
+        unasked(seen.answers, pods, seen.ended) + stale_read_violations(seen.answers, written),
         "answers through the update",
     )
 
@@ -104,7 +113,7 @@ def test_available_during_partitioned_update(
     """Through a canary update (rollingUpdate.partition P: only ordinals >= P move), a client
     finds every pod below P answering throughout, and no more of those above it unanswering at
     once than the strategy allows."""
-    path = _http_path(web)
+    read = _client_read(web)
     _not_on_delete(web)
     pods = _pod_names(web)
     if len(pods) < 2:
@@ -115,26 +124,164 @@ def test_available_during_partitioned_update(
     budget = update_budget(declared, len(pods))
     record_form(f"partition {partition}; {budget.source}")
     try:
-        strategy = updates.rolling_update(partition, declared.max_unavailable)
-        old = updates.settle(web, strategy).update_revision
-        with web.record_pods() as recorder, client.running(pods, path, web.timeouts.pods):
-            new = updates.set_template(
-                web, updates.changed(updates.template(web.read()))
-            ).update_revision
-            revisions = {pod: new if pod in above else old for pod in pods}
-            updates.wait_for_revisions(web, recorder, revisions)
-            ended = _now(recorder)
-            answers = _answers_after(client, recorder, pods)
-            timeline = pod_timeline(recorder)
+        old = updates.settle(web, updates.rolling_update(partition, declared.max_unavailable))
+        seen = _client_through(
+            web, client, pods, read, lambda r: _canary(web, r, above, old.update_revision)
+        )
     finally:  # the module's later tests start from a set at rest, every pod on one revision
         updates.settle(web, updates.rolling_update(0, declared.max_unavailable))
-    _show(observe, f"clients through an update with partition {partition}", timeline, answers, pods)
+    seen.show(observe, f"clients through an update with partition {partition}", pods)
     expect_none(
-        unasked(answers, pods, ended)
-        + left_alone_violations(answers, timeline, below, f"below partition {partition}")
-        + budget_violations(answers, timeline, above, budget),
+        unasked(seen.answers, pods, seen.ended)
+        + left_alone_violations(seen.answers, seen.timeline, below, f"below partition {partition}")
+        + budget_violations(seen.answers, seen.timeline, above, budget),
         f"clients during the update with partition {partition}",
     )
+
+
+def test_available_during_rollback(
+    web: StatefulSetUnderTest,
+    client: Client,
+    observe: Observations,
+    record_form: Callable[[str], None],
+) -> None:
+    """Rolling back to the previous revision, as `kubectl rollout undo` does, a client finds no
+    more replicas unanswering at once than the update strategy allows, and none Ready while it
+    refuses requests."""
+    read = _client_read(web)
+    _declared_rolling_update(web)
+    pods = _pod_names(web)
+    budget = update_budget(web.manifest.policies, len(pods))
+    record_form(budget.source)
+    if not updates.has_earlier_revision(web):  # run on its own: make a revision to leave
+        updates.roll(web, _changed_template(web))
+    seen = _client_through(web, client, pods, read, lambda recorder: updates.undo(web, recorder))
+    seen.show(observe, "clients during the rollback", pods)
+    expect_none(
+        unasked(seen.answers, pods, seen.ended)
+        + budget_violations(seen.answers, seen.timeline, pods, budget),
+        "clients during the rollback",
+    )
+
+
+def test_available_during_scaling(
+    web: StatefulSetUnderTest, client: Client, observe: Observations
+) -> None:
+    """Scaling up by one pod and back down, a client finds every replica that stays answering
+    throughout: the controller touches only the pod it adds and removes."""
+    read = _client_read(web)
+    pods = _pod_names(web)
+    if not pods:
+        pytest.skip("needs 1 or more replicas: a pod that stays while the set scales")
+    grown = web.manifest.pod_names(len(pods) + 1)
+
+    def up_and_down(recorder: Recorder) -> None:
+        web.scale(len(grown))
+        web.wait_for_pods(recorder, grown)
+        web.scale(len(pods))
+        web.wait_for_pods(recorder, pods)
+
+    seen = _client_through(web, client, pods, read, up_and_down)
+    seen.show(observe, f"clients while scaling to {len(grown)} and back", pods)
+    expect_none(
+        unasked(seen.answers, pods, seen.ended)
+        + left_alone_violations(seen.answers, seen.timeline, pods, "staying through the scaling"),
+        "clients during the scaling",
+    )
+
+
+def test_available_during_pod_deletion(
+    web: StatefulSetUnderTest,
+    client: Client,
+    observe: Observations,
+    record_form: Callable[[str], None],
+) -> None:
+    """Deleting one pod, a client finds every other replica answering throughout, and the
+    deleted one answering again once its replacement is Ready, with the value last written to
+    its data."""
+    read = _client_read(web)
+    pods = _pod_names(web)
+    if not pods:
+        pytest.skip("needs 1 or more replicas: a pod to delete")
+    deleted, others = pods[0], pods[1:]
+    keeps_data = web.manifest.policies.keeps_data
+    record_form("its value read back" if keeps_data else "no data kept: answering again only")
+    written: list[Written] = []
+
+    def delete_one(recorder: Recorder) -> None:
+        if keeps_data:
+            written.extend(_write_each(web, recorder, pods))
+        web.replace_pods([deleted])
+
+    seen = _client_through(web, client, pods, read, delete_one)
+    seen.show(observe, f"clients while {deleted} was deleted", pods)
+    _show_written(observe, written)
+    expect_none(
+        unasked(seen.answers, pods, seen.ended)
+        + left_alone_violations(seen.answers, seen.timeline, others, f"{deleted} was deleted")
+        + budget_violations(seen.answers, seen.timeline, [deleted], Budget(1, "the pod deleted"))
+        + stale_read_violations(seen.answers, written),
+        f"clients while {deleted} was deleted",
+    )
+
+
+def _canary(web: StatefulSetUnderTest, recorder: Recorder, above: list[str], old: str) -> None:
+    """A new template; the pods `above` the partition move to it, the others stay on `old`."""
+    new = updates.set_template(web, _changed_template(web)).update_revision
+    pods = _pod_names(web)
+    updates.wait_for_revisions(web, recorder, {p: new if p in above else old for p in pods})
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a client saw through an operation, and the pods' timeline."""
+
+    answers: list[Answer]
+    timeline: Timeline
+    ended: float  # when the operation ended, on the timeline's axis
+
+    def show(self, observe: Observations, title: str, pods: list[str]) -> None:
+        observe.timeline(f"{title}: pods, then each target's answers", self.timeline, self.answers)
+        asked = [*pods, *([SERVICE] if any(a.target == SERVICE for a in self.answers) else [])]
+        observe.table(
+            f"{title}: answers per target", target_rows(self.answers, asked, self.timeline)
+        )
+
+
+def _client_through(
+    web: StatefulSetUnderTest,
+    client: Client,
+    pods: list[str],
+    read: ClientRead,
+    operation: Callable[[Recorder], object],
+) -> Seen:
+    """The client reading `pods` (and the Service) while `operation` runs, until each of them
+    has answered after it."""
+    with web.record_pods() as recorder, client.running(pods, read, web.timeouts.pods):
+        operation(recorder)
+        ended = _now(recorder)
+        answers = _answers_after(client, recorder, pods)
+        return Seen(answers, pod_timeline(recorder), ended)
+
+
+def _changed_template(web: StatefulSetUnderTest) -> dict[str, object]:
+    return updates.changed(updates.template(web.read()))
+
+
+def _keeps_data(web: StatefulSetUnderTest) -> None:
+    if not web.manifest.policies.keeps_data:
+        pytest.skip(web.manifest.storage_not_applicable or "its pods keep no data")
+
+
+def _show_written(observe: Observations, written: list[Written]) -> None:
+    if written:
+        observe.table(
+            "values written (seconds on the picture's axis)",
+            [
+                {"replica": w.replica, "value": w.value, "written by": f"{w.at:.2f}"}
+                for w in written
+            ],
+        )
 
 
 def _not_on_delete(web: StatefulSetUnderTest) -> None:
@@ -145,11 +292,11 @@ def _not_on_delete(web: StatefulSetUnderTest) -> None:
         )
 
 
-def _http_path(web: StatefulSetUnderTest) -> str:
-    path = web.data_probe.http_path
-    if not path:
-        pytest.skip(NO_HTTP_PATH)
-    return path
+def _client_read(web: StatefulSetUnderTest) -> ClientRead:
+    read = client_read(web.manifest.probe)
+    if read is None:
+        pytest.skip(NO_CLIENT_READ)
+    return read
 
 
 def _declared_rolling_update(web: StatefulSetUnderTest) -> None:
@@ -172,9 +319,7 @@ def _now(recorder: Recorder) -> float:
     return time.time() - recorder.time_zero
 
 
-def _write_each(
-    web: StatefulSetUnderTest, recorder: Recorder, pods: list[str]
-) -> list[Written]:
+def _write_each(web: StatefulSetUnderTest, recorder: Recorder, pods: list[str]) -> list[Written]:
     written = []
     for pod in pods:
         stored = web.write_data(pod)
@@ -189,11 +334,3 @@ def _answers_after(client: Client, recorder: Recorder, pods: list[str]) -> list[
     return client.answers_once_served(
         pods, _now(recorder), recorder.time_zero, timeout=2 * PROPAGATION
     )
-
-
-def _show(
-    observe: Observations, title: str, timeline: Timeline, answers: list[Answer], pods: list[str]
-) -> None:
-    observe.timeline(f"{title}: pods, then each target's answers", timeline, answers)
-    targets = [*pods, *([SERVICE] if any(a.target == SERVICE for a in answers) else [])]
-    observe.table(f"{title}: answers per target", target_rows(answers, targets, timeline))

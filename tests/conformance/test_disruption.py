@@ -10,6 +10,7 @@ undone at the end of its test, passed or failed.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from stsconf.access import rest, wait
 from stsconf.checks.availability import (
     PROPAGATION,
     budget_violations,
+    stale_read_violations,
     target_rows,
     unaccepted_evictions,
     unasked,
@@ -36,10 +38,19 @@ from stsconf.checks.node_loss import (
 from stsconf.checks.ordering import identity_overlaps
 from stsconf.checks.storage import same_claims_problems
 from stsconf.cluster_fixture import Cluster
-from stsconf.model.availability import NO_HTTP_PATH, SERVICE, Budget, Eviction, disruption_budget
-from stsconf.model.expectations import expect, expect_none
+from stsconf.model.availability import (
+    NO_CLIENT_READ,
+    SERVICE,
+    Answer,
+    Budget,
+    Eviction,
+    Written,
+    client_read,
+    disruption_budget,
+)
+from stsconf.model.expectations import Problem, expect, expect_none
 from stsconf.model.manifest import Manifest
-from stsconf.model.timeline import pod_state_from_object
+from stsconf.model.timeline import Timeline, pod_state_from_object
 from stsconf.observe import placement
 from stsconf.observe.client import Client
 from stsconf.observe.probe import Probe
@@ -154,10 +165,12 @@ def started_again(names: list[str], before: dict[str, str]) -> Callable[[wait.Ob
 
 def test_node_restart_keeps_pods(
     cluster: Cluster, nodes: Nodes, own_namespace: str, cluster_to_itself: None,
-    settings: Settings, observe: Observations,
+    settings: Settings, observe: Observations, record_form: Callable[[str], None],
 ) -> None:  # fmt: skip
     """After the node that runs the pods restarts, every pod comes back with its name,
-    hostname, DNS record, claim and data, and the ordering rules hold while they return.
+    hostname, DNS record, claim and data, and the ordering rules hold while they return; a
+    client on another node finds each answering again with its value, none Ready while it
+    refuses.
 
     The pods are pinned to one worker node, whose container is restarted (`docker restart`):
     every process on it stops, then systemd, containerd and the kubelet start again."""
@@ -166,7 +179,12 @@ def test_node_restart_keeps_pods(
     names = web.manifest.pod_names(web.manifest.replicas)
     stored = stored_values(web, names)
     claims_before = {name: claim_uids(web, name) for name in names}
-    with web.record_pods() as recorder, disruption.node_running_again(node):
+    read = client_read(web.manifest.probe)
+    record_form(f"a client on another node: {read.describe()}" if read else NO_CLIENT_READ)
+    client = Client(cluster.kube, own_namespace, settings.probe_image, web.manifest)
+    timeout = settings.timeouts.pods
+    reading = client.running(names, read, timeout, node) if read else contextlib.nullcontext()
+    with web.record_pods() as recorder, reading, disruption.node_running_again(node):
         before = {name: started_at(pod) for name, pod in recorder.snapshot()[0].items()}
         disruption.restart_node(node)
         wait.wait_on_watch(
@@ -174,11 +192,19 @@ def test_node_restart_keeps_pods(
             started_again(names, before),
             expected=f"pods {', '.join(names)} started again on {node}, Running and Ready",
             seen=wait.describe_pods,
-            timeout=settings.timeouts.pods,
+            timeout=timeout,
             diagnose=web.diagnose,
         )
+        since = time.time() - recorder.time_zero
+        answers = (
+            client.answers_once_served(names, since, recorder.time_zero, 2 * PROPAGATION)
+            if read
+            else []
+        )
         timeline = pod_timeline(recorder)
-    observe.timeline(f"pods while node {node} restarted", timeline)
+    observe.timeline(f"pods while node {node} restarted", timeline, answers)
+    if answers:
+        observe.table("answers per target", target_rows(answers, [*names, SERVICE], timeline))
     ordered = web.manifest.policies.ordered
     expect_none(return_violations(timeline, names, ordered), "pods returning after the restart")
     probe = Probe(cluster.kube, own_namespace, settings.probe_image)
@@ -192,8 +218,25 @@ def test_node_restart_keeps_pods(
     )  # fmt: skip
     expect_none(
         returned_pod_problems(returned, claims_before, f"node {node} restarted")
-        + own_data_problems(web.data_probe, stored, reads, f"after node {node} restarted"),
+        + own_data_problems(web.data_probe, stored, reads, f"after node {node} restarted")
+        + (client_problems(answers, timeline, since, stored, node) if read else []),
         "pods back after the restart",
+    )
+
+
+def client_problems(
+    answers: list[Answer], timeline: Timeline, since: float, stored: dict[str, str], node: str
+) -> list[Problem]:
+    """Each pod asked after it was back and answering with the value stored before (at 0 s on
+    the client's axis: before it started); none Ready while it refused. Every pod ran on the
+    restarted node, so all of them may be down at once."""
+    names = list(stored)
+    written = [Written(name, value, 0.0) for name, value in stored.items()]
+    everyone = Budget(len(names), f"every pod ran on {node}")
+    return (
+        unasked(answers, names, since)
+        + budget_violations(answers, timeline, names, everyone)
+        + stale_read_violations(answers, written)
     )
 
 
@@ -357,9 +400,9 @@ def test_available_during_drain(
     does, keeps the manifest's PodDisruptionBudget: a client never finds more replicas
     unanswering than it allows; an evicted pod's replacement waits for its volume's node or
     moves with it, and after uncordon every pod is Running and Ready with its claims and data."""
-    path = settings.manifest.probe.http_path
-    if not path:
-        pytest.skip(NO_HTTP_PATH)
+    read = client_read(settings.manifest.probe)
+    if read is None:
+        pytest.skip(NO_CLIENT_READ)
     web = deployed(cluster, own_namespace, settings.manifest, settings)
     names = web.manifest.pod_names(web.manifest.replicas)
     pods = {name: web.pod(name) for name in names}
@@ -374,7 +417,7 @@ def test_available_during_drain(
     uids = {name: pods[name]["metadata"]["uid"] for name in on_node}
     client = Client(cluster.kube, own_namespace, settings.probe_image, web.manifest)
     timeout = settings.timeouts.pods
-    with web.record_pods() as recorder, client.running(names, path, timeout, node):
+    with web.record_pods() as recorder, client.running(names, read, timeout, node):
         with drain.cordoned(cluster.kube, node):
             evictions = drain.evict_all(
                 cluster.kube, own_namespace, on_node, timeout, waits_for_node

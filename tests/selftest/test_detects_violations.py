@@ -55,9 +55,9 @@ VIOLATIONS = {
     # emptydir.yaml declares a data probe, as web.yaml does: its pods keep data, so the
     # storage properties apply and fail (without a declared probe they would be skipped as
     # not applicable: a StatefulSet without claim templates promises no storage). A rolling
-    # update loses the data too.
+    # update loses the data too, and so does a deleted pod that a client then reads.
     "emptydir_instead_of_claims": Violation(
-        "emptydir.yaml", DATA_LOSS_PROPERTIES | {"no_stale_reads"}
+        "emptydir.yaml", DATA_LOSS_PROPERTIES | {"no_stale_reads", "available_during_pod_deletion"}
     ),
     # Ready at once, serving 90 s later: a rolling update leaves clients without either pod.
     # Only what does not read over HTTP right after the pods are Ready runs beside it.

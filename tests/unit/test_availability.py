@@ -37,6 +37,7 @@ from stsconf.model.availability import (
     Eviction,
     Written,
     disruption_budget,
+    http_request,
     parse_client_output,
     update_budget,
 )
@@ -277,6 +278,12 @@ def test_an_older_value_a_missing_one_and_an_unknown_one_are_stale_reads() -> No
     ]
 
 
+def test_a_long_answer_that_is_no_value_is_quoted_shortened() -> None:
+    page = "DENIED Redis is running in protected mode " + "x" * 500
+    [seen] = stale(answer("web-0", 10, value=page))
+    assert seen == f"{page[:120]!r}... ({len(page)} characters), a value the suite never wrote"
+
+
 def test_an_answer_without_the_value_followed_by_the_value_is_no_data_lost() -> None:
     # web-1 holds b1 from 21: one 404 at 30, b1 again at 31 (a Service routing elsewhere)
     assert stale(answer("web-1", 30, MISSING, NOT_FOUND), answer("web-1", 31, value="b1")) == []
@@ -369,7 +376,8 @@ def test_exit_codes_and_wget_messages_are_classified(code: int, output: str, out
 
 
 def test_the_client_script_asks_each_target_from_a_loop_of_its_own() -> None:
-    script = ClientPlan({"web-0": "http://a/x?y=1&z", SERVICE: "http://b/x"}).script()
+    requests = {"web-0": http_request("http://a/x?y=1&z"), SERVICE: http_request("http://b/x")}
+    script = ClientPlan(requests).script()
     assert script.count("done &") == 2
     assert "wget -q -O - 'http://a/x?y=1&z'" in script
 

@@ -26,6 +26,8 @@ from stsconf.model.availability import (
     REFUSED,
     Answer,
     ClientPlan,
+    command_request,
+    http_request,
     parse_client_output,
 )
 
@@ -128,7 +130,7 @@ def pump(stream: IO[str], lines: queue.Queue[str]) -> None:
 
 def enough(answers: list[Answer], plan: ClientPlan) -> bool:
     return all(
-        sum(a.target == target for a in answers) >= ANSWERS_PER_TARGET for target in plan.urls
+        sum(a.target == target for a in answers) >= ANSWERS_PER_TARGET for target in plan.requests
     )
 
 
@@ -136,9 +138,9 @@ def test_the_client_script_under_busybox_reads_values_404s_and_refusals(
     busybox: Path, server: str
 ) -> None:
     plan = ClientPlan({
-        "web-0": f"{server}/value",
-        "web-1": f"{server}/gone",
-        "web-2": f"http://127.0.0.1:{unused_port()}/value",
+        "web-0": http_request(f"{server}/value"),
+        "web-1": http_request(f"{server}/gone"),
+        "web-2": http_request(f"http://127.0.0.1:{unused_port()}/value"),
     })  # fmt: skip
     time_zero = time.time()
     output, seen_by = run_client(busybox, plan, time_zero)
@@ -153,3 +155,22 @@ def test_the_client_script_under_busybox_reads_values_404s_and_refusals(
     assert {value for target, _, value in outcomes if target == "web-0"} == {VALUE}
     for a in answers:
         assert -SLACK < a.started <= a.ended < seen_by + SLACK, (a, seen_by)
+
+
+def test_the_apps_own_read_command_asks_each_host_and_an_empty_answer_is_no_value(
+    busybox: Path,
+) -> None:
+    """The command reads from $STSCONF_HOST; it prints the value, nothing (the value is gone)
+    or fails (refused)."""
+    command = 'case "$STSCONF_HOST" in web-0) echo "$STSCONF_HOST:v1";; web-1) ;; *) exit 1;; esac'
+    plan = ClientPlan(
+        {name: command_request(command, name) for name in ("web-0", "web-1", "web-2")}
+    )
+    time_zero = time.time()
+    output, _ = run_client(busybox, plan, time_zero)
+    outcomes = {(a.target, a.outcome, a.value) for a in parse_client_output(output, time_zero)}
+    assert outcomes == {
+        ("web-0", ANSWERED, "web-0:v1"),
+        ("web-1", MISSING, "an empty answer"),
+        ("web-2", REFUSED, "exit code 1"),
+    }, output

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from stsconf.model.availability import ClientRead, client_read
 from stsconf.model.manifest import (
     NOT_APPLICABLE,
     ClaimTemplate,
@@ -154,6 +155,22 @@ def test_an_http_port_without_a_path_is_refused(tmp_path: Path) -> None:
     declared["metadata"]["annotations"].pop("stsconf.io/probe-http-path")  # type: ignore[index]
     with pytest.raises(ManifestError, match=r"probe-http-port needs stsconf\.io/probe-http-path"):
         load_manifest(write(tmp_path, with_ports(*METRICS_FIRST), declared))
+
+
+def test_a_client_read_must_ask_the_replica_at_stsconf_host(tmp_path: Path) -> None:
+    declared = serving(**{"stsconf.io/probe-client-read": "redis-cli GET k"})
+    with pytest.raises(ManifestError, match=r"must read from \$STSCONF_HOST"):
+        load_manifest(write(tmp_path, with_ports(*METRICS_FIRST), declared))
+
+
+def test_the_client_reads_over_http_where_the_manifest_offers_both(tmp_path: Path) -> None:
+    command = 'cli -h "$STSCONF_HOST" get k'
+    declared = serving(**{"stsconf.io/probe-client-read": command})
+    probe = load_manifest(write(tmp_path, with_ports(*METRICS_FIRST), declared)).probe
+    assert client_read(probe) == ClientRead(http_path="/x")
+    declared["metadata"]["annotations"].pop("stsconf.io/probe-http-path")  # type: ignore[index]
+    probe = load_manifest(write(tmp_path, with_ports(*METRICS_FIRST), declared)).probe
+    assert client_read(probe) == ClientRead(command=command)
 
 
 def with_not_applicable(tmp_path: Path, text: str) -> Path:

@@ -71,6 +71,7 @@ AT_LEAST = {
     "revision-not-advanced": {"rolling_update_order", "rollback", "lifecycle"},
     "pod-index-label-missing": {"pod_labels"},
     "identity-not-set": {"stable_hostnames", "dns_records"},
+    "revision-includes-replicas": {"available_during_scaling"},  # issue 22
 }  # fmt: skip
 
 
