@@ -21,7 +21,14 @@ ANSWERED = "answered"  # the server sent the page
 MISSING = "missing"  # the server answered, without the page (HTTP 404): the value is gone
 REFUSED = "refused"  # no answer: connection refused, timed out, no address, a server error
 INTERVAL = 0.25  # seconds between two requests to one target
-REQUEST_TIMEOUT = 2  # seconds one request may take (busybox `timeout`, not wget's own -T)
+# Seconds one request may take (busybox `timeout`, not wget's own -T) before it counts as
+# refused. 2 s was too short for a loaded machine: at load 38 in CI, two etcd members' reads
+# (a CGI, wget, a linearizable read) took over 2 s while the third was being replaced, and the
+# client saw all three unanswering for 5.6 s.
+REQUEST_TIMEOUT = 5
+# What a client read with the app's own command prints when the command printed nothing: the
+# replica answered without the value (as an HTTP 404)
+EMPTY_READ = "stsconf-client: the read printed nothing"
 SERVICE = "service"  # the target name of the requests through the manifest's Service
 # Why the client properties skip a manifest: they read its data from another pod.
 NO_CLIENT_READ = (
@@ -147,10 +154,16 @@ def http_request(url: str) -> str:
 
 
 def command_request(command: str, host: str) -> str:
-    """A client's shell request: the app's own read `command`, asking `host`."""
+    """A client's shell request: the app's own read `command`, asking `host`; printing nothing
+    is answering without the value."""
+    read = (
+        f"value=$({command}) || exit $?; "
+        f'[ -n "$value" ] || {{ echo {shlex.quote(EMPTY_READ)}; exit 3; }}; '
+        'printf "%s\\n" "$value"'
+    )
     return (
         f"{CLIENT_HOST_VARIABLE}={shlex.quote(host)} "
-        f"timeout {REQUEST_TIMEOUT} sh -c {shlex.quote(command)} 2>&1"
+        f"timeout {REQUEST_TIMEOUT} sh -c {shlex.quote(read)} 2>&1"
     )
 
 
@@ -219,7 +232,9 @@ def parse_client_output(text: str, time_zero: float) -> list[Answer]:
 
 def _outcome(code: int, output: str) -> tuple[str, str]:
     if code == 0:
-        return (ANSWERED, output) if output else (MISSING, "an empty answer")
+        return ANSWERED, output
+    if EMPTY_READ in output:
+        return MISSING, output
     if "server returned error" in output and NOT_FOUND.search(output):
         return MISSING, output
     return REFUSED, output or f"exit code {code}"

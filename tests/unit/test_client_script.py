@@ -22,6 +22,7 @@ import pytest
 from airgap.config import cache_root
 from stsconf.model.availability import (
     ANSWERED,
+    EMPTY_READ,
     MISSING,
     REFUSED,
     Answer,
@@ -171,6 +172,6 @@ def test_the_apps_own_read_command_asks_each_host_and_an_empty_answer_is_no_valu
     outcomes = {(a.target, a.outcome, a.value) for a in parse_client_output(output, time_zero)}
     assert outcomes == {
         ("web-0", ANSWERED, "web-0:v1"),
-        ("web-1", MISSING, "an empty answer"),
+        ("web-1", MISSING, EMPTY_READ),
         ("web-2", REFUSED, "exit code 1"),
     }, output
