@@ -150,7 +150,7 @@ def _scaled(value: int | str, replicas: int) -> int:
 
 def http_request(url: str) -> str:
     """A client's shell request for `url`, printing the page."""
-    return f"timeout {REQUEST_TIMEOUT} wget -q -O - {shlex.quote(url)} 2>&1"
+    return f"timeout {REQUEST_TIMEOUT} wget -q -O - {shlex.quote(url)}"
 
 
 def command_request(command: str, host: str) -> str:
@@ -163,7 +163,7 @@ def command_request(command: str, host: str) -> str:
     )
     return (
         f"{CLIENT_HOST_VARIABLE}={shlex.quote(host)} "
-        f"timeout {REQUEST_TIMEOUT} sh -c {shlex.quote(read)} 2>&1"
+        f"timeout {REQUEST_TIMEOUT} sh -c {shlex.quote(read)}"
     )
 
 
@@ -193,11 +193,17 @@ CLOCK_LINE = (
 
 
 def _loop(name: str, request: str, interval: float) -> str:
+    """Each request's output goes to a file of its own, read once `timeout` has ended it: a
+    command substitution would wait for every process holding its pipe, and `timeout` stops
+    only its own child (the app's client, started by `sh -c`, may hang on past it)."""
+    out = f"/tmp/stsconf-{name}-$n"
     return (
-        "while true; do "
+        "n=0; while true; do "
+        "n=$((n + 1)); "
         "read a _ < /proc/uptime; "
-        f"out=$({request}); rc=$?; "
+        f"{request} > {out} 2>&1; rc=$?; "
         "read b _ < /proc/uptime; "
+        f"out=$(cat {out}); rm -f {out}; "
         f'echo "answer {name} $a $b $rc" $out; '  # unquoted: the output on one line
         f"sleep {interval:g}; "  # the client's request rate, not a wait for anything
         "done &"

@@ -146,7 +146,9 @@ class Client:
                     "image": image,
                     "imagePullPolicy": "IfNotPresent",
                     "command": ["sh", "-c", plan.script()],
+                    "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # each answer
                 }],
+                "volumes": [{"name": "tmp", "emptyDir": {}}],
             },
         }  # fmt: skip
         if avoid_node:

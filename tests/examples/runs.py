@@ -50,6 +50,22 @@ def unchanged(statefulset: Obj) -> None:
     """The example as it is."""
 
 
+def members_slow_to_stop(statefulset: Obj) -> None:
+    """The etcd example's members, taking their whole grace period (10 s) to stop: the reader
+    container's httpd as PID 1, which ignores SIGTERM (as the example's did until session 9).
+    Two members that stop at once are back within seconds, too soon for the third member's
+    readers to see its quorum gone; the budget self-tests need the loss to last."""
+    containers = statefulset["spec"]["template"]["spec"]["containers"]
+    reader = next(c for c in containers if c["name"] == "reader")
+    reader["command"] = ["sh", "-c", READER_AS_PID_1]
+
+
+READER_AS_PID_1 = (
+    "mkdir -p /tmp/www/cgi-bin && ln -sf /scripts/value /tmp/www/cgi-bin/value && "
+    "exec httpd -f -p 8080 -h /tmp/www"
+)
+
+
 def write_variant(variant: Variant, directory: Path) -> Path:
     if variant.example.is_dir():
         return variant.example

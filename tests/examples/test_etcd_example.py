@@ -34,6 +34,7 @@ from tests.examples.runs import (
     Variant,
     example_image,
     finished,
+    members_slow_to_stop,
     outcome_names,
     table_with,
     unchanged,
@@ -51,10 +52,14 @@ GATE = "MaxUnavailableStatefulSet"  # on by default from Kubernetes 1.37
 
 
 def two_members_at_once(statefulset: Obj) -> None:
+    """maxUnavailable 2, and members that take their grace period to stop: the loss of
+    quorum lasts long enough for a reader to see it (members that stop at once were back too
+    soon for it, in a run on a quiet machine)."""
     statefulset["spec"]["updateStrategy"] = {
         "type": "RollingUpdate",
         "rollingUpdate": {"maxUnavailable": 2},
     }
+    members_slow_to_stop(statefulset)
 
 
 VARIANTS = {

@@ -25,6 +25,7 @@ from stsconf.model.availability import (
     EMPTY_READ,
     MISSING,
     REFUSED,
+    REQUEST_TIMEOUT,
     Answer,
     ClientPlan,
     command_request,
@@ -32,7 +33,7 @@ from stsconf.model.availability import (
     parse_client_output,
 )
 
-APPLETS = ("sh", "timeout", "wget", "sleep", "date")
+APPLETS = ("sh", "timeout", "wget", "sleep", "date", "cat", "rm")
 VALUE = "value * of web-0"  # the star: the script must not glob the output
 ANSWERS_PER_TARGET = 3
 DEADLINE = 30.0  # seconds for that many answers (the script asks every 0.25 s)
@@ -175,3 +176,17 @@ def test_the_apps_own_read_command_asks_each_host_and_an_empty_answer_is_no_valu
         ("web-1", MISSING, EMPTY_READ),
         ("web-2", REFUSED, "exit code 1"),
     }, output
+
+
+def test_a_read_whose_process_hangs_on_past_the_timeout_is_refused_in_time(
+    busybox: Path,
+) -> None:
+    """`timeout` stops the read's shell, not what that shell started: the client must not wait
+    for a process still holding the read's output (a client tool blocked on a lost peer)."""
+    plan = ClientPlan({"web-0": command_request("sleep 60; echo late", "web-0")})
+    time_zero = time.time()
+    output, _ = run_client(busybox, plan, time_zero)
+    answers = parse_client_output(output, time_zero)
+    assert answers, output
+    assert {a.outcome for a in answers} == {REFUSED}, output
+    assert all(a.ended - a.started < REQUEST_TIMEOUT + SLACK for a in answers), output
