@@ -186,24 +186,21 @@ def roll(web: StatefulSetUnderTest, pod_template: Obj) -> tuple[Status, Timeline
     return wait_rolled_out(web, revision), timeline
 
 
-def undo(web: StatefulSetUnderTest, recorder: Recorder) -> Status:
-    """Return to the revision before the update revision as `kubectl rollout undo` does (its
-    ControllerRevision's data, a patch of the template, applied to the set) and wait until
-    every pod runs on it, Ready, seen by `recorder`."""
+def previous_revision(web: StatefulSetUnderTest) -> Obj | None:
+    """The ControllerRevision `kubectl rollout undo` returns to: the newest but the update
+    revision; None when the set has kept no other."""
     update = Status.of(web.read()).update_revision
     earlier = [r for r in controller_revisions(web) if r["metadata"]["name"] != update]
-    if not earlier:
-        raise AssertionError(f"no revision of {web.name} before {update} to return to")
-    revision = patch_and_observe(web, earlier[-1]["data"]).update_revision
+    return earlier[-1] if earlier else None
+
+
+def undo(web: StatefulSetUnderTest, recorder: Recorder, previous: Obj) -> Status:
+    """Return to `previous` as `kubectl rollout undo` does (its data, a patch of the template,
+    applied to the set) and wait until every pod runs on it, Ready, seen by `recorder`."""
+    revision = patch_and_observe(web, previous["data"]).update_revision
     pods = web.manifest.pod_names(web.spec_replicas())
     wait_for_revisions(web, recorder, dict.fromkeys(pods, revision))
     return wait_rolled_out(web, revision)
-
-
-def has_earlier_revision(web: StatefulSetUnderTest) -> bool:
-    """Whether a revision other than the update revision is kept (one to roll back to)."""
-    update = Status.of(web.read()).update_revision
-    return any(r["metadata"]["name"] != update for r in controller_revisions(web))
 
 
 # Strategy and settling

@@ -126,7 +126,7 @@ def test_available_during_partitioned_update(
     try:
         old = updates.settle(web, updates.rolling_update(partition, declared.max_unavailable))
         seen = _client_through(
-            web, client, pods, read, lambda r: _canary(web, r, above, old.update_revision)
+            web, client, pods, read, lambda r: _canary(web, r, pods, above, old.update_revision)
         )
     finally:  # the module's later tests start from a set at rest, every pod on one revision
         updates.settle(web, updates.rolling_update(0, declared.max_unavailable))
@@ -153,9 +153,14 @@ def test_available_during_rollback(
     pods = _pod_names(web)
     budget = update_budget(web.manifest.policies, len(pods))
     record_form(budget.source)
-    if not updates.has_earlier_revision(web):  # run on its own: make a revision to leave
+    previous = updates.previous_revision(web)
+    if previous is None:  # run on its own: make a revision to leave
         updates.roll(web, _changed_template(web))
-    seen = _client_through(web, client, pods, read, lambda recorder: updates.undo(web, recorder))
+        previous = updates.previous_revision(web)
+    assert previous is not None, "expected a revision to return to after an update"
+    seen = _client_through(
+        web, client, pods, read, lambda recorder: updates.undo(web, recorder, previous)
+    )
     seen.show(observe, "clients during the rollback", pods)
     expect_none(
         unasked(seen.answers, pods, seen.ended)
@@ -225,10 +230,11 @@ def test_available_during_pod_deletion(
     )
 
 
-def _canary(web: StatefulSetUnderTest, recorder: Recorder, above: list[str], old: str) -> None:
+def _canary(
+    web: StatefulSetUnderTest, recorder: Recorder, pods: list[str], above: list[str], old: str
+) -> None:
     """A new template; the pods `above` the partition move to it, the others stay on `old`."""
     new = updates.set_template(web, _changed_template(web)).update_revision
-    pods = _pod_names(web)
     updates.wait_for_revisions(web, recorder, {p: new if p in above else old for p in pods})
 
 
