@@ -62,6 +62,15 @@ CLIENT_PROPERTIES = frozenset({
 })  # fmt: skip
 # How long a run stopped for its silence may take to remove what it created.
 STOP_SECONDS = 180.0
+# Starts a command with Ctrl-C (SIGINT) back to its default, so that `stop` can interrupt it:
+# a process started in the background by a non-interactive shell (`cmd &` in a script, nohup,
+# CI) ignores SIGINT, its children inherit that, and a Python child then never sees the
+# KeyboardInterrupt: it ran on to STOP_SECONDS and was killed, its namespaces left behind.
+INTERRUPTIBLE = (
+    sys.executable, "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execvp(sys.argv[1], sys.argv[1:])",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -183,7 +192,7 @@ def run_until_silent(
     silence, a run that stopped making progress, not on its length."""
     with log.open("wb") as sink:
         child = subprocess.Popen(
-            command, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT,
+            [*INTERRUPTIBLE, *command], cwd=cwd, stdout=sink, stderr=subprocess.STDOUT,
             env={**(env or os.environ), "PYTHONUNBUFFERED": "1"},  # each dot logged as printed
         )  # fmt: skip
         returncode = wait_while_printing(child, log, silent_for)

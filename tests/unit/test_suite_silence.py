@@ -3,10 +3,13 @@ load a whole run takes longer, but a run that prints nothing for a long time has
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
-from stsconf.selftest import REPO, run_suite, wait_while_printing
+from stsconf.selftest import REPO, STOP_SECONDS, run_suite, run_until_silent, wait_while_printing
 
 WEB = REPO / "manifests" / "web.yaml"
 PLUGIN = ["-p", "stsconf.plugin"]  # a target outside the repository does not load its conftest
@@ -36,3 +39,17 @@ def test_a_run_longer_than_the_silence_limit_that_keeps_printing_ends(tmp_path: 
         )
         assert wait_while_printing(child, log, silent_for=4.0) == 0
     assert log.read_text().split() == ["1", "2", "3", "4", "5", "6"]
+
+
+def test_a_silent_run_is_interrupted_even_when_this_process_ignores_ctrl_c(tmp_path: Path) -> None:
+    # as in a script's background job (`./run all &`, CI): SIGINT ignored, and inherited
+    sleeper = [sys.executable, "-c", "import time; print('asleep', flush=True); time.sleep(600)"]
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    started = time.monotonic()
+    try:
+        returncode, output = run_until_silent(sleeper, tmp_path / "output.log", silent_for=3.0)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert returncode == -1
+    assert "KeyboardInterrupt" in output, output
+    assert time.monotonic() - started < STOP_SECONDS / 2
