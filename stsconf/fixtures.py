@@ -9,7 +9,11 @@ from contextlib import contextmanager, nullcontext
 
 import pytest
 
-from stsconf.access.namespaces import create_fresh_namespace, delete_namespace, wait_until_gone
+from stsconf.access.namespaces import (
+    create_namespace_for_pods,
+    delete_namespace,
+    wait_until_gone,
+)
 from stsconf.access.pull_secret import create_pull_secret
 from stsconf.cluster_fixture import Cluster
 from stsconf.observe.probe import Probe
@@ -81,7 +85,7 @@ def fresh_test_namespace(
     afterwards (with its claims) unless --keep-namespaces."""
     share = cluster_share(node.config)
     with share.shared() if share else nullcontext():  # no test has it alone meanwhile
-        name = create_fresh_namespace(cluster.kube, node.nodeid)
+        name = create_namespace_for_pods(cluster.kube, node.nodeid, settings.timeouts.pods)
         cluster.namespaces[node.nodeid] = name
         yield name
         if not settings.keep_namespaces:

@@ -16,6 +16,7 @@ from stsconf.access.watching import Recorder
 MANAGED_BY = "app.kubernetes.io/managed-by"
 SUITE = "stsconf"
 ATTEMPTS = 5
+DEFAULT_ACCOUNT = "default"
 
 Obj = dict[str, Any]
 
@@ -45,6 +46,27 @@ def create_fresh_namespace(kube: Kube, purpose: str) -> str:
             raise
         return name
     raise NamespaceTaken(f"could not find a free namespace name after {ATTEMPTS} attempts")
+
+
+def create_namespace_for_pods(kube: Kube, purpose: str, timeout: float) -> str:
+    """A fresh namespace (`create_fresh_namespace`) whose `default` ServiceAccount exists: the
+    API server refuses a pod in a namespace until its controller has made that account (403
+    "serviceaccount default not found"), which took seconds on a cluster just created."""
+    name = create_fresh_namespace(kube, purpose)
+    with Recorder(
+        kube.core.list_namespaced_service_account,
+        namespace=name,
+        field_selector=f"metadata.name={DEFAULT_ACCOUNT}",
+    ) as accounts:
+        wait.wait_on_watch(
+            accounts,
+            lambda found: DEFAULT_ACCOUNT in found,
+            expected=f"the ServiceAccount {DEFAULT_ACCOUNT!r} in the new namespace {name}, made by "
+            "the controller manager's serviceaccount controller",
+            seen=lambda found: f"accounts: {', '.join(sorted(found)) or 'none'}",
+            timeout=timeout,
+        )
+    return name
 
 
 def delete_namespace(kube: Kube, name: str) -> None:

@@ -15,6 +15,7 @@ import pytest
 from kubernetes import client
 
 from stsconf.access import rest, wait
+from stsconf.access.namespaces import DEFAULT_ACCOUNT
 from stsconf.access.watching import Recorder
 from stsconf.cluster_fixture import Cluster
 from stsconf.model.expectations import expect
@@ -64,6 +65,22 @@ def test_coredns_is_ready(cluster: Cluster, settings: Settings) -> None:
             seen=wait.describe_pods,
             timeout=settings.timeouts.pods,
         )
+
+
+def test_a_new_namespace_has_its_default_service_account_before_any_pod(
+    cluster: Cluster, namespace: str
+) -> None:
+    """A namespace the suite made already has the ServiceAccount its pods run as: without it
+    the API server refuses every pod in it (403), as on a cluster created seconds before."""
+    account = rest.read_or_none(
+        cluster.kube.core.read_namespaced_service_account, DEFAULT_ACCOUNT, namespace
+    )
+    expect(
+        account is not None,
+        f"ServiceAccount {DEFAULT_ACCOUNT!r} in {namespace}",
+        "present when the namespace is handed to the tests",
+        "absent",
+    )
 
 
 def test_default_storage_class_binds_a_claim_once_a_pod_uses_it(

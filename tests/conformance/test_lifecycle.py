@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from stsconf.access.namespaces import create_fresh_namespace, delete_namespace
+from stsconf.access.namespaces import create_namespace_for_pods, delete_namespace
 from stsconf.checks.lifecycle_model import Model
 from stsconf.cluster_fixture import Cluster
 from stsconf.lifecycle_plugin import LifecycleOptions, lifecycle_options
@@ -50,7 +50,8 @@ def test_lifecycle(
     runs: list[Lifecycle] = []
 
     def new_run() -> Lifecycle:
-        namespace = create_fresh_namespace(cluster.kube, f"{request.node.nodeid} #{len(runs) + 1}")
+        purpose = f"{request.node.nodeid} #{len(runs) + 1}"
+        namespace = create_namespace_for_pods(cluster.kube, purpose, settings.timeouts.pods)
         if not settings.keep_namespaces:
             namespace_sweeper.add(namespace)
         initial = min(settings.manifest.replicas, INITIAL_REPLICAS)
