@@ -39,6 +39,7 @@ class Violation:
     # Properties that do not apply to the manifest's declared form and must say so by a skip
     # (halts_on_unhealthy under Parallel); every other property that runs must pass.
     skipped: frozenset[str] = frozenset()
+    expected_seconds: float = 60.0  # its run, roughly (PlannedRun): the longest start first
 
     @property
     def runs(self) -> frozenset[str]:

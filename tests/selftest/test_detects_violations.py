@@ -57,7 +57,9 @@ VIOLATIONS = {
     # not applicable: a StatefulSet without claim templates promises no storage). A rolling
     # update loses the data too, and so does a deleted pod that a client then reads.
     "emptydir_instead_of_claims": Violation(
-        "emptydir.yaml", DATA_LOSS_PROPERTIES | {"no_stale_reads", "available_during_pod_deletion"}
+        "emptydir.yaml",
+        DATA_LOSS_PROPERTIES | {"no_stale_reads", "available_during_pod_deletion"},
+        expected_seconds=130.0,
     ),
     # Ready at once, serving 90 s later: a rolling update leaves clients without either pod.
     # Only what does not read over HTTP right after the pods are Ready runs beside it.
@@ -65,9 +67,12 @@ VIOLATIONS = {
         "ready_before_serving.yaml",
         frozenset({"available_during_update"}),
         holds=frozenset({"ordered_startup", "stable_hostnames", "pvc_per_pod"}),
+        expected_seconds=180.0,
     ),
     "hostname_as_fqdn": Violation("hostname_fqdn.yaml", frozenset({"stable_hostnames"})),
-    "service_not_headless": Violation("clusterip_service.yaml", frozenset({"dns_records"})),
+    "service_not_headless": Violation(  # the DNS wait runs to its timeout
+        "clusterip_service.yaml", frozenset({"dns_records"}), expected_seconds=90.0
+    ),
     # Not a violation: the Service's first port is a metrics port; the HTTP probe reads from
     # the port named http.
     "metrics_port_first_breaks_nothing": Violation("metrics_port_first.yaml", frozenset()),
@@ -80,7 +85,11 @@ VIOLATIONS = {
 
 
 RUNS = {
-    f"test_detects_{name}": PlannedRun(MANIFESTS / violation.manifest, tuple(violation.options()))
+    f"test_detects_{name}": PlannedRun(
+        MANIFESTS / violation.manifest,
+        tuple(violation.options()),
+        expected_seconds=violation.expected_seconds,
+    )
     for name, violation in VIOLATIONS.items()
 }
 
