@@ -52,7 +52,8 @@ def minor_builds(v: Versions) -> list[GoBuild]:
             ldflags=("-s", "-w", *kubernetes_version_flags(v.kubernetes)),
         ),
         GoBuild(module("etcd", v.minor), {"etcd": "go.etcd.io/etcd/server/v3"}),
-        GoBuild(module("coredns", v.minor), {"coredns": "github.com/coredns/coredns"}),
+        # the wrapper module's own main.go: CoreDNS with the plugins a kind Corefile uses
+        GoBuild(module("coredns", v.minor), {"coredns": "."}),
     ]
 
 
@@ -127,7 +128,8 @@ def build_one(
 
 
 def own_sources(module: Path) -> list[Path]:
-    """The Go files of a module of our own (podnet), beyond the tools.go that pins others'."""
+    """The Go files of a module of our own (podnet; the CoreDNS main.go), beyond the tools.go
+    that pins others'."""
     return sorted(path for path in module.glob("*.go") if path.name != "tools.go")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import json
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -35,6 +36,31 @@ def test_kubernetes_version_flags_stamp_both_version_packages() -> None:
     flags = gobuild.kubernetes_version_flags("v1.34.10")
     assert "-X=k8s.io/component-base/version.gitVersion=v1.34.10" in flags
     assert "-X=k8s.io/client-go/pkg/version.gitMinor=34" in flags
+
+
+# kubeadm's default Corefile: each directive, and the CoreDNS plugin package that provides it
+COREFILE_PLUGINS = {
+    "errors": "errors", "health": "health", "ready": "ready", "kubernetes": "kubernetes",
+    "prometheus": "metrics", "forward": "forward", "cache": "cache", "loop": "loop",
+    "reload": "reload", "loadbalance": "loadbalance",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("minor", sorted(config.known_minors()))
+def test_each_minors_coredns_has_every_plugin_of_kubeadms_corefile(minor: str) -> None:
+    main = (config.GO_MODULES / config.module("coredns", minor) / "main.go").read_text()
+    plugins = set(re.findall(r'"github.com/coredns/coredns/plugin/(\w+)"', main))
+    missing = set(COREFILE_PLUGINS.values()) - plugins
+    assert not missing, f"CoreDNS of {minor} lacks the Corefile's plugins {sorted(missing)}"
+
+
+def test_every_minors_coredns_main_is_the_same_file() -> None:
+    """One list of plugins, kept in each minor's wrapper module (each is a Go module of its own)."""
+    mains = {
+        minor: (config.GO_MODULES / config.module("coredns", minor) / "main.go").read_text()
+        for minor in config.known_minors()
+    }
+    assert len(set(mains.values())) == 1, f"the main.go files differ: {sorted(mains)}"
 
 
 @pytest.mark.parametrize(
