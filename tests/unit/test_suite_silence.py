@@ -43,7 +43,8 @@ def test_a_run_longer_than_the_silence_limit_that_keeps_printing_ends(tmp_path: 
 
 def test_a_silent_run_is_interrupted_even_when_this_process_ignores_ctrl_c(tmp_path: Path) -> None:
     # as in a script's background job (`./run all &`, CI): SIGINT ignored, and inherited
-    sleeper = [sys.executable, "-c", "import time; print('asleep', flush=True); time.sleep(600)"]
+    child = "import time; print('asleep', flush=True); time.sleep(600)"  # allow-sleep: stopped
+    sleeper = [sys.executable, "-c", child]
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     started = time.monotonic()
     try:
