@@ -235,14 +235,10 @@ def _longest_over(
 def stale_read_violations(answers: Sequence[Answer], written: Sequence[Written]) -> list[Problem]:
     """Each answer of a request started after a value was written to a replica carries the
     replica's latest value (or one written since the request started); through the Service,
-    once every replica was written, the latest value of one of the replicas.
-
-    An answer without the value (HTTP 404) that the same target follows with the expected
-    value, before anything else is written, is not data lost: the value is there again (a
-    Service that routed the request elsewhere for a moment, as seen once at load 35)."""
-    ordered = sorted(answers, key=lambda a: a.started)
+    once every replica was written, the latest value of one of the replicas. An answer
+    without the value (HTTP 404) is one too: the value was not there when asked."""
     found = []
-    for index, answer in enumerate(ordered):
+    for answer in sorted(answers, key=lambda a: a.started):
         if answer.outcome not in (ANSWERED, MISSING):
             continue
         latest = _latest(written, answer.started)
@@ -250,23 +246,8 @@ def stale_read_violations(answers: Sequence[Answer], written: Sequence[Written])
         newer = _written_after(written, answer)  # may have landed before the read: not stale
         if not expected or (answer.outcome == ANSWERED and answer.value in expected | newer):
             continue
-        later = ordered[index + 1 :]
-        if answer.outcome == MISSING and _there_again(answer, later, expected, written):
-            continue
         found.append((answer, _stale(answer, latest, written)))
     return _one_per_run(found)
-
-
-def _there_again(
-    missing: Answer, later: Sequence[Answer], expected: set[str], written: Sequence[Written]
-) -> bool:
-    """The target answers one of the expected values after `missing`, before the next write."""
-    next_write = min((w.at for w in written if w.at > missing.started), default=float("inf"))
-    return any(
-        a.target == missing.target and a.outcome == ANSWERED and a.value in expected
-        for a in later
-        if a.started < next_write
-    )
 
 
 def _one_per_run(found: Sequence[tuple[Answer, Problem]]) -> list[Problem]:

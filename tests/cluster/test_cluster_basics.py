@@ -6,6 +6,7 @@ not as a StatefulSet that breaks its promises.
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from kubernetes import client
 
 from stsconf.access import rest, wait
+from stsconf.access.kind_config import SERVICE_SUBNET
 from stsconf.access.namespaces import DEFAULT_ACCOUNT
 from stsconf.access.watching import Recorder
 from stsconf.cluster_fixture import Cluster
@@ -30,6 +32,7 @@ MEMBER = "member-0"
 MEMBERS = "members"
 CLAIM = "basics-claim"
 GREETING = "cluster-basics: member started"
+REFUSED = "Connection refused"  # busybox wget's words
 
 
 def describe_nodes(nodes: wait.Objects) -> str:
@@ -156,6 +159,20 @@ def test_a_pod_resolves_a_headless_services_per_pod_name(
     observe.table("DNS answer", [{"name": name, "answer": answer.describe(), "pod IP": pod_ip}])
 
 
+def test_a_service_address_no_service_holds_is_refused_inside_the_cluster(
+    cluster: Cluster, probe: Probe, settings: Settings, observe: Observations
+) -> None:
+    """A connection to an address of the Service range that no Service holds is refused in the
+    node, as one to a Service without endpoints: it never reaches the network outside, whose
+    answer a client would take for the app's (stsconf/access/kind_config.py)."""
+    if settings.existing_kubeconfig is not None:
+        pytest.skip("the suite's kind config sets this up; this cluster was not created by it")
+    address = unheld_service_address(cluster)
+    answer = probe.http_get(address, 80)
+    seen = answer.error or f"an answer: {answer.body[:200]!r}"
+    observe.table("a request to an address no Service holds", [{"url": answer.url, "seen": seen}])
+    expect(REFUSED in answer.error, f"GET {answer.url} from a pod", REFUSED, seen)
+
 def test_kubectl_exec_and_logs_work(
     cluster: Cluster, namespace: str, settings: Settings, observe: Observations
 ) -> None:
@@ -175,6 +192,13 @@ def test_kubectl_exec_and_logs_work(
     expect(hostname.strip() == MEMBER, "kubectl exec -- hostname", MEMBER, repr(hostname))
     expect(GREETING in logs, "kubectl logs", f"a line {GREETING!r}", repr(logs))
 
+
+def unheld_service_address(cluster: Cluster) -> str:
+    """The highest address of the Service range that no Service of the cluster holds."""
+    services = rest.raw(cluster.kube.core.list_service_for_all_namespaces)["items"]
+    held = {ip for s in services for ip in s["spec"].get("clusterIPs") or []}
+    hosts = ipaddress.ip_network(SERVICE_SUBNET).hosts()
+    return next(str(a) for a in sorted(hosts, reverse=True) if str(a) not in held)
 
 def kubectl_binary(settings: Settings) -> Path:
     found = settings.airgap.kubectl_bin if settings.airgap else shutil.which("kubectl")
