@@ -31,7 +31,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +57,8 @@ SILENT_FOR = 3600.0
 # Suite runs at once (one per test module and manifest): more make their claims wait in line
 # for the one storage provisioner.
 WORKERS = 3
+# the end of a failing test's report shown in run_details: its assertion and what it saw
+MESSAGE_CHARS = 3000
 
 # JUnit properties of the tests in tests/mutants, read back for the table
 MUTANT_PROPERTY = "mutant"
@@ -188,13 +190,20 @@ class MutantLab:
         return MutantRun(judge(mutant, ran.outcomes), time.monotonic() - started, swap, ran)
 
 
-def run_details(ran: ChecksRun) -> str:
-    """Where each suite run's report is, and the tail of a run that did not finish."""
+def run_details(ran: ChecksRun, must_pass: Collection[str] = ()) -> str:
+    """Where each suite run's report is, the tail of a run that did not finish, and what each
+    test of the `must_pass` properties said when it did not pass (CI keeps only this output)."""
     lines = []
     for run in ran.runs:
         lines.append(f"  {' '.join(run.command[3:5])} ... -> exit {run.returncode}, {run.report}")
         if not run.outcomes:
             lines.append("    " + run.output[-2000:].replace("\n", "\n    "))
+        for property_id in must_pass:
+            found = run.outcomes.get(f"test_{property_id}")
+            if found and found.result != "passed":
+                said = (found.text or found.message)[-MESSAGE_CHARS:]
+                lines.append(f"    test_{property_id} {found.result}:")
+                lines.append("      " + said.replace("\n", "\n      "))
     return "\n".join(lines)
 
 

@@ -165,7 +165,8 @@ def real_run(request: pytest.FixtureRequest, lab: MutantLab) -> RealRun:
     with setup_step(request.config, f"the real controller on {len(checks)} properties"):
         ran = lab.run_real(checks)
     problems = tuple(baseline_problems(checks, ran.outcomes))
-    real = RealRun(tuple(checks), problems, time.monotonic() - started, run_details(ran))
+    details = run_details(ran, [check.property_id for check in checks])
+    real = RealRun(tuple(checks), problems, time.monotonic() - started, details)
     request.config.stash[BASELINE] = Baseline(len(checks), problems, real.seconds)
     return real
 

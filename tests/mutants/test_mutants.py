@@ -81,8 +81,10 @@ def test_mutant_killed(
             run.seconds,
         )
     )
+    must_pass = [check.property_id for check in mutant.must_pass]
     assert judgement.verdict == KILLED, (
         f"mutant {mutant.name} ({mutant.change}) {judgement.verdict}: "
         + "; ".join(judgement.reasons)
-        + f"\nswapped in {run.swap_seconds:.0f}s; the suite runs:\n{run_details(run.checks)}"
+        + f"\nswapped in {run.swap_seconds:.0f}s; the suite runs:\n"
+        + run_details(run.checks, must_pass)
     )

@@ -42,12 +42,16 @@ from stsconf.model.mutants import (
 from stsconf.model.timeline import api_datetime
 from stsconf.mutants import (
     SELFTEST_MANIFESTS,
+    ChecksRun,
     conformance_modules,
     plan_runs,
+    run_details,
     split_arguments,
     table_rows,
 )
+from stsconf.report.junit import Outcome
 from stsconf.report.mutants import Baseline, MutantRow, html_page, markdown
+from stsconf.selftest import SuiteRun
 from stsconf.suite_options import option_value
 from tests.conftest import MUTANTS as MUTANT_TESTS
 from tests.conftest import named_on_the_command_line
@@ -359,6 +363,21 @@ def test_one_suite_run_per_module_and_manifest_naming_exact_tests() -> None:
     # in the module's order; node ids, not -k (`-k test_rollback` runs test_forced_rollback too)
     assert planned[2].node_ids()[1].endswith("test_updates.py::test_rollback")
 
+
+
+def test_the_details_say_why_a_property_that_had_to_pass_did_not() -> None:
+    outcomes = {
+        "test_ordered_startup": Outcome("test_ordered_startup", "passed", ""),
+        "test_scale_up_order": Outcome(
+            "test_scale_up_order", "failed", "short", "long report\nE   web-2 before web-1"
+        ),
+        "test_scale_down_order": Outcome("test_scale_down_order", "failed", "must fail"),
+    }
+    run = SuiteRun(("python", "-m", "pytest", "guarantees.py", "-k"), 1, "", outcomes, Path("r"))
+    details = run_details(ChecksRun({}, (run,), 1.0), ["ordered_startup", "scale_up_order"])
+    assert "test_scale_up_order failed:\n      long report\n      E   web-2 before web-1" in details
+    assert "ordered_startup" not in details
+    assert "must fail" not in details  # a must-fail property that failed is no news
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest">
