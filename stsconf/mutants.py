@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stsconf.access.controller_swap import ControlPlane, kind_clusters
-from stsconf.checks.mutants import Judgement, judge
+from stsconf.checks.mutants import PASSED, Judgement, judge
 from stsconf.model.mutants import BY_NAME, Check, Mutant, UnknownMutant, select
 from stsconf.report.mutants import Baseline, MutantRow, html_page, markdown
 from stsconf.selftest import CONFORMANCE, REPO, SuiteRun, run_suite
@@ -200,7 +200,7 @@ def run_details(ran: ChecksRun, must_pass: Collection[str] = ()) -> str:
             lines.append("    " + run.output[-2000:].replace("\n", "\n    "))
         for property_id in must_pass:
             found = run.outcomes.get(f"test_{property_id}")
-            if found and found.result != "passed":
+            if found and found.result != PASSED:
                 said = (found.text or found.message)[-MESSAGE_CHARS:]
                 lines.append(f"    test_{property_id} {found.result}:")
                 lines.append("      " + said.replace("\n", "\n      "))

@@ -179,6 +179,7 @@ def test_a_service_address_no_service_holds_is_refused_inside_the_cluster(
         "and let the run create it)",
     )
 
+
 def test_kubectl_exec_and_logs_work(
     cluster: Cluster, namespace: str, settings: Settings, observe: Observations
 ) -> None:
@@ -203,8 +204,10 @@ def unheld_service_address(cluster: Cluster) -> str:
     """The highest address of the Service range that no Service of the cluster holds."""
     services = rest.raw(cluster.kube.core.list_service_for_all_namespaces)["items"]
     held = {ip for s in services for ip in s["spec"].get("clusterIPs") or []}
-    hosts = ipaddress.ip_network(SERVICE_SUBNET).hosts()
-    return next(str(a) for a in sorted(hosts, reverse=True) if str(a) not in held)
+    network = ipaddress.ip_network(SERVICE_SUBNET)
+    below_broadcast = (str(network[-offset]) for offset in range(2, network.num_addresses))
+    return next(address for address in below_broadcast if address not in held)
+
 
 def kubectl_binary(settings: Settings) -> Path:
     found = settings.airgap.kubectl_bin if settings.airgap else shutil.which("kubectl")

@@ -364,7 +364,6 @@ def test_one_suite_run_per_module_and_manifest_naming_exact_tests() -> None:
     assert planned[2].node_ids()[1].endswith("test_updates.py::test_rollback")
 
 
-
 def test_the_details_say_why_a_property_that_had_to_pass_did_not() -> None:
     outcomes = {
         "test_ordered_startup": Outcome("test_ordered_startup", "passed", ""),
@@ -378,6 +377,7 @@ def test_the_details_say_why_a_property_that_had_to_pass_did_not() -> None:
     assert "test_scale_up_order failed:\n      long report\n      E   web-2 before web-1" in details
     assert "ordered_startup" not in details
     assert "must fail" not in details  # a must-fail property that failed is no news
+
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest">
