@@ -6,6 +6,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,11 +45,13 @@ def build(minors: list[str] | None = None) -> dict[str, object]:
     check_disk(cache)
     with step("Docker engine"):
         say(f"[airgap]   {engine.ensure_engine(logs)}")
-    with step("Go programs (kind, crictl, local-path-provisioner, registry, podnet)"):
-        programs = gobuild.build_all(cache / "bin", gobuild.shared_builds(), logs / "go.log")
-    with step("Debian root filesystems"):
-        donor = rootfs.rootfs(cache, "donor", config.DONOR_PACKAGES, logs / "debootstrap.log")
-        node_root = rootfs.rootfs(cache, "node", config.NODE_PACKAGES, logs / "debootstrap.log")
+    # debootstrap mostly downloads and unpacks packages: it runs while Go compiles
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        roots = beside.submit(debian_roots, cache, logs)
+        with step("Go programs (kind, crictl, local-path-provisioner, registry, podnet)"):
+            programs = gobuild.build_all(cache / "bin", gobuild.shared_builds(), logs / "go.log")
+        with step("Debian root filesystems (begun beside the Go programs)"):
+            donor, node_root = roots.result()
     with step("images"):
         app_images = build_app_images(programs, donor, config.versions(minors[0]).registry, logs)
         network_image = images.build(podnet_image(programs["podnet"]), logs / "images.log")
@@ -67,6 +70,13 @@ def build(minors: list[str] | None = None) -> dict[str, object]:
         }
         config.manifest_path().write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def debian_roots(cache: Path, logs: Path) -> tuple[Path, Path]:
+    """The donor's root filesystem (application images) and the kind node's."""
+    log = logs / "debootstrap.log"
+    donor = rootfs.rootfs(cache, "donor", config.DONOR_PACKAGES, log)
+    return donor, rootfs.rootfs(cache, "node", config.NODE_PACKAGES, log)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,8 @@ def shared_builds() -> list[GoBuild]:
         GoBuild(
             "localpath", {"local-path-provisioner": "github.com/rancher/local-path-provisioner"}
         ),
-        GoBuild("registry", {"registry": "github.com/distribution/distribution/v3/cmd/registry"}),
+        # the wrapper module's own main.go: the registry with filesystem storage and htpasswd
+        GoBuild("registry", {"registry": "."}),
         GoBuild("podnet", {"podnet": "stsconf.local/airgap/podnet"}),
         GoBuild(
             "tools", {"kind": "sigs.k8s.io/kind", "crictl": "sigs.k8s.io/cri-tools/cmd/crictl"}

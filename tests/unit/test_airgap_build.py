@@ -10,8 +10,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import yaml
 
 from airgap import build, cache, config, gobuild, nodeimage, rootfs
+from stsconf.access import registry
 
 CAPFILTER = Path(__file__).resolve().parents[2] / "airgap" / "capfilter-runc"
 
@@ -57,6 +59,17 @@ def test_every_minor_builds_one_coredns_with_every_plugin_of_kubeadms_corefile()
     plugins = set(re.findall(r'"github.com/coredns/coredns/plugin/(\w+)"', mains.popitem()[1]))
     missing = set(COREFILE_PLUGINS.values()) - plugins
     assert not missing, f"CoreDNS lacks the Corefile's plugins {sorted(missing)}"
+
+
+def test_the_registry_is_built_with_the_storage_and_authentication_the_suite_configures() -> None:
+    """The registry's main.go plugs in only some of distribution's drivers: the storage driver
+    and the authentication that stsconf/access/registry.py's configuration names."""
+    main = (config.GO_MODULES / "registry" / "main.go").read_text()
+    configured = yaml.safe_load(registry.registry_config())
+    for part in ("storage", "auth"):
+        (name,) = configured[part]
+        assert re.search(rf'"github.com/distribution/distribution/v3/registry/{part}\S*/{name}"',
+                         main), f"the registry's main.go lacks the {part} {name!r}"  # fmt: skip
 
 
 @pytest.mark.parametrize(
