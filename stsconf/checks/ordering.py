@@ -11,7 +11,8 @@ from stsconf.model.timeline import ADDED, DELETED, EXISTING, Timeline
 
 
 def ordered_creation_violations(timeline: Timeline, pod_names: Sequence[str]) -> list[Problem]:
-    """Each pod after the first must be added only while its predecessor is Running and Ready.
+    """Each pod after the first must be added only while its predecessor is Running and Ready
+    (as the controller may have seen it: Timeline.state_acted_on).
 
     `pod_names` lists the pods in ordinal order, starting with the predecessor of the first pod
     that must be created (which may already exist when the watch starts).
@@ -24,7 +25,7 @@ def ordered_creation_violations(timeline: Timeline, pod_names: Sequence[str]) ->
         if added is None:
             violations.append(Problem(pod, "to be created", "no ADDED event for it"))
             continue
-        before = timeline.state_before(predecessor, added.seq)
+        before = timeline.state_acted_on(predecessor, added.seq)
         if before is None or not before.running_and_ready:
             seen_state = before.describe() if before else "absent"
             violations.append(

@@ -110,7 +110,7 @@ def update_order_violations(
         going = replacement(timeline, lower, revision).going
         if going is None:
             continue  # reported above
-        before = timeline.state_before(higher, going.seq)
+        before = timeline.state_acted_on(higher, going.seq)
         if before is None or not before.running_and_ready or before.revision != revision:
             violations.append(
                 Problem(

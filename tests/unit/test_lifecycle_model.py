@@ -13,7 +13,16 @@ from stsconf.checks.ordering import identity_overlaps
 from stsconf.model.dataprobe import ProbeRun
 from stsconf.model.exec_result import ExecResult
 from stsconf.model.policies import ON_DELETE, DeclaredPolicies
-from stsconf.model.timeline import ADDED, DELETED, EXISTING, MODIFIED, PodEvent, PodState, Timeline
+from stsconf.model.timeline import (
+    ADDED,
+    CONTROLLER_LAG,
+    DELETED,
+    EXISTING,
+    MODIFIED,
+    PodEvent,
+    PodState,
+    Timeline,
+)
 from tests.unit.problems import texts
 
 RETAIN = DeclaredPolicies(has_claim_templates=True)
@@ -121,7 +130,12 @@ def test_a_scale_up_out_of_order_is_a_transition_problem() -> None:
         [
             PodEvent(0, 0.0, EXISTING, PodState("web-0", "a", "Running", True, False)),
             PodEvent(1, 1.0, MODIFIED, PodState("web-0", "a", "Running", False, False)),
-            PodEvent(2, 2.0, ADDED, PodState("web-1", "b", "Pending", False, False)),
+            PodEvent(
+                2,
+                1.0 + CONTROLLER_LAG + 1.0,
+                ADDED,
+                PodState("web-1", "b", "Pending", False, False),
+            ),
         ]
     )
     [problem] = transition_problems(

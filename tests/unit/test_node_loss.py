@@ -13,7 +13,16 @@ from stsconf.checks.node_loss import (
     volume_placement_not_applicable,
 )
 from stsconf.checks.ordering import identity_overlaps
-from stsconf.model.timeline import ADDED, DELETED, EXISTING, MODIFIED, PodEvent, PodState, Timeline
+from stsconf.model.timeline import (
+    ADDED,
+    CONTROLLER_LAG,
+    DELETED,
+    EXISTING,
+    MODIFIED,
+    PodEvent,
+    PodState,
+    Timeline,
+)
 from stsconf.observe.placement import takes_ordinary_pods, volume_node
 from stsconf.workload.disruption import EVICTION_TAINTS, short_tolerations
 
@@ -79,14 +88,15 @@ def test_pods_restarted_in_place_return_without_violation() -> None:
 
 def test_evicted_pod_created_again_before_its_predecessor_is_ready_is_a_violation() -> None:
     web0, web1 = pod("web-0", "a"), pod("web-1", "b")
-    events = timeline(
-        (EXISTING, web0),
-        (EXISTING, web1),
-        (MODIFIED, replace(web0, ready=False)),
-        (DELETED, web1),
-        (ADDED, pod("web-1", "c", ready=False)),  # while web-0 is not Ready
-        (MODIFIED, web0),
-    )
+    steps = [
+        (0.0, EXISTING, web0),
+        (0.0, EXISTING, web1),
+        (1.0, MODIFIED, replace(web0, ready=False)),
+        (2.0, DELETED, web1),
+        (1.0 + CONTROLLER_LAG + 1.0, ADDED, pod("web-1", "c", ready=False)),  # web-0 not Ready
+        (9.0, MODIFIED, web0),
+    ]
+    events = Timeline([PodEvent(i, *step) for i, step in enumerate(steps)])
     [violation] = return_violations(events, ["web-0", "web-1"], ordered=True)
     assert violation.what == "web-1"
     assert return_violations(events, ["web-0", "web-1"], ordered=False) == []

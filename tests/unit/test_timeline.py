@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from stsconf.checks.ordering import ordered_creation_violations, ordered_deletion_violations
 from stsconf.model.timeline import (
     ADDED,
+    CONTROLLER_LAG,
     DELETED,
     EXISTING,
     MODIFIED,
@@ -56,11 +57,44 @@ def test_pod_added_before_predecessor_ready_is_a_violation() -> None:
     assert "saw web-1 added at event #1 while web-0 was Pending/NotReady" in str(violation)
 
 
+def timed(*steps: tuple[float, str, PodState]) -> Timeline:
+    return Timeline([PodEvent(i, at, kind, pod) for i, (at, kind, pod) in enumerate(steps)])
+
+
 def test_predecessor_must_still_be_ready_when_successor_is_added() -> None:
-    events = timeline(
-        (ADDED, state("web-0")),
-        (MODIFIED, state("web-0", ready=False)),
-        (ADDED, pending("web-1")),
+    """Not Ready for longer than a controller takes to act on what it saw: a violation."""
+    events = timed(
+        (0.0, ADDED, state("web-0")),
+        (1.0, MODIFIED, state("web-0", ready=False)),
+        (1.0 + CONTROLLER_LAG + 0.1, ADDED, pending("web-1")),
+    )
+    [violation] = ordered_creation_violations(events, ["web-0", "web-1"])
+    assert "while web-0 was Running/NotReady" in str(violation)
+
+
+def test_a_successor_added_just_after_its_predecessor_flapped_not_ready_is_in_order() -> None:
+    """Seen in CI with the real controller: web-3 Ready, NotReady 30 ms later (the kubelet),
+    web-4 added 10 ms after that, web-3 Ready again. The controller acted on the Ready."""
+    events = timed(
+        (12.64, ADDED, pending("web-3")),
+        (12.86, MODIFIED, state("web-3")),
+        (12.89, MODIFIED, state("web-3", ready=False)),
+        (12.90, ADDED, pending("web-4")),
+        (13.17, MODIFIED, state("web-3")),
+    )
+    assert ordered_creation_violations(events, ["web-3", "web-4"]) == []
+
+
+def test_a_predecessor_ready_only_before_it_was_replaced_does_not_count() -> None:
+    """A Ready state of a pod since deleted says nothing of the pod that replaced it."""
+    again = PodState(
+        "web-0", uid="uid-web-0-again", phase="Running", ready=False, terminating=False
+    )
+    events = timed(
+        (0.0, ADDED, state("web-0")),
+        (0.1, DELETED, state("web-0")),
+        (0.2, ADDED, again),
+        (0.3, ADDED, pending("web-1")),
     )
     assert [v.what for v in ordered_creation_violations(events, ["web-0", "web-1"])] == ["web-1"]
 
