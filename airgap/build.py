@@ -6,7 +6,6 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,17 +44,16 @@ def build(minors: list[str] | None = None) -> dict[str, object]:
     check_disk(cache)
     with step("Docker engine"):
         say(f"[airgap]   {engine.ensure_engine(logs)}")
-    # debootstrap mostly downloads and unpacks packages: it runs while Go compiles
-    with ThreadPoolExecutor(max_workers=1) as beside:
-        roots = beside.submit(debian_roots, cache, logs)
-        with step("Go programs (kind, crictl, local-path-provisioner, registry, podnet)"):
-            programs = gobuild.build_all(cache / "bin", gobuild.shared_builds(), logs / "go.log")
-        with step("Debian root filesystems (begun beside the Go programs)"):
-            donor, node_root = roots.result()
+    with step("Go programs (kind, crictl, registry, podnet, nodevolumes)"):
+        programs = gobuild.build_all(cache / "bin", gobuild.shared_builds(), logs / "go.log")
+    with step("Debian root filesystems"):
+        donor = rootfs.rootfs(cache, "donor", config.DONOR_PACKAGES, logs / "debootstrap.log")
+        node_root = rootfs.rootfs(cache, "node", config.NODE_PACKAGES, logs / "debootstrap.log")
     with step("images"):
         app_images = build_app_images(programs, donor, config.versions(minors[0]).registry, logs)
-        network_image = images.build(podnet_image(programs["podnet"]), logs / "images.log")
-    shared = Shared(programs, donor, node_root, app_images, network_image)
+        network_image = images.build(node_agent_image(programs, "podnet"), logs / "images.log")
+        volumes_image = images.build(node_agent_image(programs, "nodevolumes"), logs / "images.log")
+    shared = Shared(programs, donor, node_root, app_images, network_image, volumes_image)
     result: dict[str, object] = {}
     for minor in minors:  # each minor recorded as soon as it is built
         cluster, built = build_minor(config.versions(minor), shared, cache, logs)
@@ -72,13 +70,6 @@ def build(minors: list[str] | None = None) -> dict[str, object]:
     return result
 
 
-def debian_roots(cache: Path, logs: Path) -> tuple[Path, Path]:
-    """The donor's root filesystem (application images) and the kind node's."""
-    log = logs / "debootstrap.log"
-    donor = rootfs.rootfs(cache, "donor", config.DONOR_PACKAGES, log)
-    return donor, rootfs.rootfs(cache, "node", config.NODE_PACKAGES, log)
-
-
 @dataclass(frozen=True)
 class Shared:
     """What every minor's node image is made with."""
@@ -88,6 +79,7 @@ class Shared:
     node_root: Path
     app_images: dict[str, str]
     network_image: str
+    volumes_image: str
 
 
 def build_minor(
@@ -108,6 +100,7 @@ def build_minor(
             shared.node_root,
             shared.app_images,
             shared.network_image,
+            shared.volumes_image,
             logs,
         )
     entry = {
@@ -158,30 +151,30 @@ def build_minor_node_image(
     node_root: Path,
     app_images: dict[str, str],
     network_image: str,
+    volumes_image: str,
     logs: Path,
 ) -> str:
     kubeadm_tags = gobuild.kubeadm_images(programs["kubeadm"], versions)
     cluster_images = build_cluster_images(kubeadm_tags, programs, donor, versions, logs)
-    provisioner = build_provisioner_image(programs, versions, logs)
     return nodeimage.build_node_image(
         nodeimage.NodeInputs(
             kubernetes_version=versions.kubernetes,
             rootfs=node_root,
             kind_base_files=gobuild.module_dir("tools", "sigs.k8s.io/kind") / "images/base/files",
             programs={name: programs[name] for name in ("kubeadm", "kubelet", "kubectl", "crictl")},
-            images=[*cluster_images, provisioner, app_images["probe"], network_image],
+            images=[*cluster_images, app_images["probe"], network_image, volumes_image],
             pause_image=next(tag for tag in kubeadm_tags if repository(tag) == "pause"),
-            storage_images={"provisioner_image": provisioner, "helper_image": app_images["probe"]},
+            volumes_image=volumes_image,
             network_image=network_image,
         ),
         logs / "node.log",
     )
 
 
-def podnet_image(binary: Path) -> images.ImageSpec:
-    """The pod network's per-node program (airgap/go/podnet), alone in its image."""
-    tag = f"{config.IMAGE_PREFIX}/podnet:v1"
-    return images.static_program_image(tag, binary, "/usr/local/bin/podnet")
+def node_agent_image(programs: dict[str, Path], name: str) -> images.ImageSpec:
+    """A per-node program of airgap/go/nodeagents (podnet, nodevolumes), alone in its image."""
+    tag = f"{config.IMAGE_PREFIX}/{name}:v1"
+    return images.static_program_image(tag, programs[name], f"/usr/local/bin/{name}")
 
 
 def repository(tag: str) -> str:
@@ -215,14 +208,3 @@ def build_cluster_images(
         else:
             raise AirgapError(f"kubeadm asks for image {tag}, which this build cannot make")
     return [images.build(spec, logs / "images.log") for spec in specs]
-
-
-def build_provisioner_image(
-    programs: dict[str, Path], versions: config.Versions, logs: Path
-) -> str:
-    """local-path-provisioner, the default StorageClass's provisioner."""
-    tag = f"{config.IMAGE_PREFIX}/local-path-provisioner:{versions.local_path_provisioner}"
-    spec = images.static_program_image(
-        tag, programs["local-path-provisioner"], "/usr/bin/local-path-provisioner"
-    )
-    return images.build(spec, logs / "images.log")

@@ -109,7 +109,6 @@ class Versions:
     kind: str
     etcd: str
     coredns: str
-    local_path_provisioner: str
     crictl: str
     registry: str
 
@@ -130,9 +129,6 @@ def versions(minor: str) -> Versions:
         kind=required_version("tools", "sigs.k8s.io/kind"),
         etcd=required_version(module("etcd", minor), "go.etcd.io/etcd/server/v3"),
         coredns=required_version(module("coredns", minor), "github.com/coredns/coredns"),
-        local_path_provisioner=required_version(
-            "localpath", "github.com/rancher/local-path-provisioner"
-        ),
         crictl=required_version("tools", "sigs.k8s.io/cri-tools"),
         registry=required_version("registry", "github.com/distribution/distribution/v3"),
     )

@@ -60,12 +60,16 @@ def minor_builds(v: Versions) -> list[GoBuild]:
 def shared_builds() -> list[GoBuild]:
     """The programs every minor's cluster uses alike."""
     return [
-        GoBuild(
-            "localpath", {"local-path-provisioner": "github.com/rancher/local-path-provisioner"}
-        ),
         # the wrapper module's own main.go: the registry with filesystem storage and htpasswd
         GoBuild("registry", {"registry": "."}),
-        GoBuild("podnet", {"podnet": "stsconf.local/airgap/podnet"}),
+        # the node agents: the pod network and the default StorageClass's volumes
+        GoBuild(
+            "nodeagents",
+            {
+                "podnet": "stsconf.local/airgap/nodeagents/podnet",
+                "nodevolumes": "stsconf.local/airgap/nodeagents/nodevolumes",
+            },
+        ),
         GoBuild(
             "tools", {"kind": "sigs.k8s.io/kind", "crictl": "sigs.k8s.io/cri-tools/cmd/crictl"}
         ),
@@ -129,9 +133,13 @@ def build_one(
 
 
 def own_sources(module: Path) -> list[Path]:
-    """The Go files of a module of our own (podnet; the CoreDNS main.go), beyond the tools.go
-    that pins others'."""
-    return sorted(path for path in module.glob("*.go") if path.name != "tools.go")
+    """The Go files of a module of our own (the node agents; the CoreDNS and registry
+    main.go), beyond the tools.go that pins others'."""
+    return sorted(
+        path
+        for path in module.rglob("*.go")
+        if path.name != "tools.go" and "vendor" not in path.relative_to(module).parts
+    )
 
 
 GO_ENV = {"CGO_ENABLED": "0", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}

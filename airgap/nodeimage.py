@@ -69,8 +69,8 @@ class NodeInputs:
     programs: dict[str, Path]  # kubeadm, kubelet, kubectl, crictl
     images: list[str]  # tags to preload into containerd
     pause_image: str
-    storage_images: dict[str, str]  # provisioner_image, helper_image
     network_image: str  # podnet: the pod network across nodes (files/default-cni.yaml.in)
+    volumes_image: str  # nodevolumes: the default StorageClass (files/default-storage.yaml.in)
 
 
 def node_tag(version: str) -> str:
@@ -142,7 +142,7 @@ def fill_node_files(node: Path, inputs: NodeInputs) -> None:
     )
     storage = string.Template((FILES / "default-storage.yaml.in").read_text())
     (node / "kind/manifests/default-storage.yaml").write_text(
-        storage.substitute(inputs.storage_images)
+        storage.substitute(volumes_image=inputs.volumes_image)
     )
     (node / "etc/cni/net.d").mkdir(parents=True)  # podnet writes the node's configuration
 

@@ -61,6 +61,22 @@ def test_every_minor_builds_one_coredns_with_every_plugin_of_kubeadms_corefile()
     assert not missing, f"CoreDNS lacks the Corefile's plugins {sorted(missing)}"
 
 
+def test_the_default_storage_class_names_the_provisioner_nodevolumes_is() -> None:
+    """nodevolumes provisions only claims whose class names it; the class in the node image's
+    storage manifest must, and the directory it mounts must be the one it makes volumes in."""
+    source = (config.GO_MODULES / "nodeagents" / "nodevolumes" / "main.go").read_text()
+    name = re.search(r'provisioner\s+= "([^"]+)"', source)
+    manifest = (nodeimage.FILES / "default-storage.yaml.in").read_text()
+    documents = list(yaml.safe_load_all(manifest.replace("${volumes_image}", "image")))
+    (storage_class,) = [d for d in documents if d["kind"] == "StorageClass"]
+    assert name, "no provisioner constant in nodevolumes/main.go"
+    assert storage_class["provisioner"] == name.group(1)
+    (agents,) = [d for d in documents if d["kind"] == "DaemonSet"]
+    (container,) = agents["spec"]["template"]["spec"]["containers"]
+    root = next(e["value"] for e in container["env"] if e["name"] == "VOLUMES_ROOT")
+    assert [m["mountPath"] for m in container["volumeMounts"]] == [root]
+
+
 def test_the_registry_is_built_with_the_storage_and_authentication_the_suite_configures() -> None:
     """The registry's main.go plugs in only some of distribution's drivers: the storage driver
     and the authentication that stsconf/access/registry.py's configuration names."""
@@ -145,3 +161,13 @@ def test_capability_filter_finds_runc_options_in_both_spellings() -> None:
     exec_args = ["exec", "--process=/p.json", "id"]
     assert capfilter.option_value(exec_args, "--process", "-p") == "/p.json"
     assert capfilter.option_value(["start", "id"], "--bundle", "-b") is None
+
+
+def test_a_change_to_any_go_file_of_our_own_modules_rebuilds_them() -> None:
+    """The build's cache key holds every Go file of the node agents' module, its packages in
+    subdirectories too; not the tools.go that only pins another module."""
+    module = config.GO_MODULES / "nodeagents"
+    names = {str(path.relative_to(module)) for path in gobuild.own_sources(module)}
+    assert {"kube/kube.go", "podnet/main.go", "nodevolumes/main.go"} <= names
+    registry = gobuild.own_sources(config.GO_MODULES / "registry")
+    assert "tools.go" not in {path.name for path in registry}

@@ -1,4 +1,4 @@
-module stsconf.local/airgap/podnet
+module stsconf.local/airgap/nodeagents
 
 go 1.24.0
 

@@ -1,8 +1,0 @@
-//go:build tools
-
-// Package tools pins the commands this module builds.
-package tools
-
-import (
-	_ "github.com/rancher/local-path-provisioner"
-)
