@@ -135,11 +135,7 @@ def build_one(
 def own_sources(module: Path) -> list[Path]:
     """The Go files of a module of our own (the node agents; the CoreDNS and registry
     main.go), beyond the tools.go that pins others'."""
-    return sorted(
-        path
-        for path in module.rglob("*.go")
-        if path.name != "tools.go" and "vendor" not in path.relative_to(module).parts
-    )
+    return sorted(path for path in module.rglob("*.go") if path.name != "tools.go")
 
 
 GO_ENV = {"CGO_ENABLED": "0", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"}

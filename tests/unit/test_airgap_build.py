@@ -6,6 +6,7 @@ import importlib.machinery
 import importlib.util
 import json
 import re
+import string
 from pathlib import Path
 from types import ModuleType
 
@@ -66,8 +67,8 @@ def test_the_default_storage_class_names_the_provisioner_nodevolumes_is() -> Non
     storage manifest must, and the directory it mounts must be the one it makes volumes in."""
     source = (config.GO_MODULES / "nodeagents" / "nodevolumes" / "main.go").read_text()
     name = re.search(r'provisioner\s+= "([^"]+)"', source)
-    manifest = (nodeimage.FILES / "default-storage.yaml.in").read_text()
-    documents = list(yaml.safe_load_all(manifest.replace("${volumes_image}", "image")))
+    template = string.Template((nodeimage.FILES / "default-storage.yaml.in").read_text())
+    documents = list(yaml.safe_load_all(template.substitute(volumes_image="image")))
     (storage_class,) = [d for d in documents if d["kind"] == "StorageClass"]
     assert name, "no provisioner constant in nodevolumes/main.go"
     assert storage_class["provisioner"] == name.group(1)
